@@ -1,0 +1,156 @@
+"""Benchmark of diffsci.linalg.eigh against jnp.linalg.eigh (and svd, from linalg_svd.py), in
+the same run.
+
+For N x N float64 symmetric matrices: the median time of the forward pass and of forward +
+backward (the gradient of a loss that uses both the eigenvalues and the eigenvectors), for
+diffsci and for JAX, and the ratios diffsci / JAX. The two are timed alternately, so that a change
+of machine load hits both. Target: the forward + backward ratio within 1.1 at every N.
+
+Run: python benchmarks/linalg.py [--sizes 256 512 1024 2048] [--repeats 5] [--no-svd]
+Single-threaded: OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = 1 and XLA's CPU threads at 1 (set here,
+before jax is imported).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["MKL_NUM_THREADS"] = "1"
+os.environ["XLA_FLAGS"] = (
+    "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1 "
+    + os.environ.get("XLA_FLAGS", "")
+).strip()
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+
+from diffsci.linalg import eigh  # noqa: E402
+
+
+def _repeats_for(n: int, repeats: int | None) -> int:
+    if repeats is not None:
+        return repeats
+    return 9 if n <= 256 else 7 if n <= 512 else 5 if n <= 1024 else 3
+
+
+def _timed(f, x) -> float:
+    t0 = time.perf_counter()
+    jax.block_until_ready(f(x))
+    return time.perf_counter() - t0
+
+
+def run(sizes=(256, 512, 1024, 2048), repeats: int | None = None, seed: int = 0) -> list[dict]:
+    """Time diffsci.linalg.eigh and jnp.linalg.eigh (float64) at each size.
+
+    **Arguments:**
+
+    - `sizes`: the matrix sizes N.
+    - `repeats`: timed runs per measurement after one warm-up (compilation) run; default 9 at
+      N <= 256 down to 3 at N = 2048.
+    - `seed`: seed of the random matrices.
+
+    **Returns:** a list of dicts, one per N, with the keys of `benchmarks/linalg_svd.py`:
+    `name` ("eigh"), `N`, `repeats`, `fwd_diffsci`, `fwd_jax`, `fwd_ratio`, `fwd_bwd_diffsci`,
+    `fwd_bwd_jax`, `ratio` (= fwd_bwd_diffsci / fwd_bwd_jax); times in seconds (medians).
+    """
+
+    def make_loss(fn, c):
+        def loss(a):
+            w, v = fn(a)
+            return jnp.sum(w**2) + jnp.sum(c * v**2)
+
+        return loss
+
+    def jax_eigh(a):
+        return jnp.linalg.eigh(a)
+
+    rows = []
+    rng = np.random.default_rng(seed)
+    for n in sizes:
+        reps = _repeats_for(n, repeats)
+        x = rng.standard_normal((n, n))
+        a = jnp.asarray(x + x.T)
+        c = jnp.asarray(rng.standard_normal((n, n)))
+        fns = {
+            "diffsci": (jax.jit(eigh), jax.jit(jax.grad(make_loss(eigh, c)))),
+            "jax": (jax.jit(jax_eigh), jax.jit(jax.grad(make_loss(jax_eigh, c)))),
+        }
+        for fwd, bwd in fns.values():  # compile and warm up
+            jax.block_until_ready(fwd(a))
+            jax.block_until_ready(bwd(a))
+        times = {(k, m): [] for k in fns for m in ("fwd", "bwd")}
+        for _ in range(reps):  # alternate, so that load changes hit both
+            for k, (fwd, bwd) in fns.items():
+                times[k, "fwd"].append(_timed(fwd, a))
+                times[k, "bwd"].append(_timed(bwd, a))
+        med = {key: float(np.median(v)) for key, v in times.items()}
+        rows.append(
+            {
+                "name": "eigh",
+                "N": n,
+                "repeats": reps,
+                "fwd_diffsci": med["diffsci", "fwd"],
+                "fwd_jax": med["jax", "fwd"],
+                "fwd_ratio": med["diffsci", "fwd"] / med["jax", "fwd"],
+                "fwd_bwd_diffsci": med["diffsci", "bwd"],
+                "fwd_bwd_jax": med["jax", "bwd"],
+                "ratio": med["diffsci", "bwd"] / med["jax", "bwd"],
+            }
+        )
+        print(rows[-1], file=sys.stderr, flush=True)
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    lines = [
+        "| op | N | repeats | fwd diffsci (s) | fwd jax (s) | fwd ratio | fwd+bwd diffsci (s) | "
+        "fwd+bwd jax (s) | fwd+bwd ratio |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['name']} | {r['N']} | {r['repeats']} | {r['fwd_diffsci']:.4f} | "
+            f"{r['fwd_jax']:.4f} | {r['fwd_ratio']:.3f} | {r['fwd_bwd_diffsci']:.4f} | "
+            f"{r['fwd_bwd_jax']:.4f} | {r['ratio']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def _svd_rows(sizes, repeats) -> list[dict]:
+    """Rows of benchmarks/linalg_svd.py, if that file is present."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    try:
+        import linalg_svd
+    except ImportError:
+        print("(benchmarks/linalg_svd.py not found: svd skipped)", file=sys.stderr)
+        return []
+    return linalg_svd.run(sizes, repeats)
+
+
+def main():
+    parser = argparse.ArgumentParser(description="diffsci.linalg eigh/svd vs jnp.linalg")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024, 2048])
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--no-svd", action="store_true", help="time eigh only")
+    args = parser.parse_args()
+    print(f"jax {jax.__version__}, {jax.devices()[0].platform}, float64, single-threaded")
+    rows = run(args.sizes, args.repeats)
+    if not args.no_svd:
+        rows += _svd_rows(args.sizes, args.repeats)
+    print(format_table(rows))
+    worst = max(r["ratio"] for r in rows)
+    print(f"worst fwd+bwd ratio: {worst:.3f} (target <= 1.1)")
+
+
+if __name__ == "__main__":
+    main()

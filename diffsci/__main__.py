@@ -1,0 +1,3 @@
+from diffsci.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""Entry point of ``python -m diffsci``.
+
+Every subcommand lives in its own module ``diffsci/cli/_cmd_<name>.py`` that defines
+
+- ``NAME``: the subcommand's name on the command line,
+- ``HELP``: one line for ``--help``,
+- ``add_arguments(parser)``: adds its options to an ``argparse.ArgumentParser``,
+- ``run(args) -> int``: runs it and returns the exit status.
+
+The modules are discovered here, so adding a subcommand touches no other file. Heavy imports (jax,
+the numerical subpackages) happen inside ``run``, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+import diffsci
+
+
+def _command_modules():
+    package = importlib.import_module("diffsci.cli")
+    names = sorted(
+        info.name for info in pkgutil.iter_modules(package.__path__) if info.name.startswith("_cmd_")
+    )
+    return [importlib.import_module(f"diffsci.cli.{name}") for name in names]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m diffsci",
+        description=(
+            "diffsci: differentiable scientific programming on JAX. "
+            "Each subcommand runs one computation with progress and writes a figure."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"diffsci {diffsci.__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _command_modules():
+        sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(sub)
+        sub.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_run", None) is None:
+        parser.print_help()
+        return 0
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""Dense Hermitian eigensolvers: `eigh` and `eigvalsh`, standard and generalized."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float, Inexact
+
+from ._checks import as_square_matrix, hermitian_part
+from ._degeneracy import AbstractDegeneracyPolicy, MaskDegeneracies, inverse_differences
+
+__all__ = ["eigh", "eigvalsh"]
+
+
+def _h(x: Array) -> Array:
+    return jnp.conj(jnp.swapaxes(x, -1, -2))
+
+
+def gap_scale(w: Array) -> Array:
+    """The scale of a spectrum that degeneracy tolerances are relative to: $\\max_i|\\lambda_i|$
+    $= \\lVert A\\rVert_2$ (per matrix of a batch), without gradient."""
+    return jax.lax.stop_gradient(jnp.max(jnp.abs(w), axis=-1))
+
+
+def eigenvalue_differences(w: Array) -> Array:
+    """$d_{ij} = \\lambda_j - \\lambda_i$, the convention of
+    [`diffsci.linalg.inverse_differences`][]."""
+    return w[..., None, :] - w[..., :, None]
+
+
+def _lapack_eigh(a: Array) -> tuple[Array, Array]:
+    v, w = jax.lax.linalg.eigh(a, lower=True, symmetrize_input=False, sort_eigenvalues=True)
+    return w, v
+
+
+def _make_eigh(policy: AbstractDegeneracyPolicy):
+    @jax.custom_jvp
+    def eigh_hermitian(a):
+        return _lapack_eigh(a)
+
+    @eigh_hermitian.defjvp
+    def eigh_hermitian_jvp(primals, tangents):
+        # First-order perturbation theory, with the degeneracy policy on 1/(w_j - w_i):
+        #   X = V^H dA V,   dw_i = Re X_ii,   dV = V (F o X),   F_ij = 1/(w_j - w_i), F_ii = 0.
+        # (Giles, "An extended collection of matrix derivative results", 2008, sec. 3.1.)
+        (a,), (da,) = primals, tangents
+        w, v = eigh_hermitian(a)
+        x = _h(v) @ da @ v
+        f = inverse_differences(eigenvalue_differences(w), gap_scale(w), policy)
+        dw = jnp.real(jnp.diagonal(x, axis1=-2, axis2=-1))
+        dv = v @ (f.astype(x.dtype) * x)
+        return (w, v), (dw, dv)
+
+    return eigh_hermitian
+
+
+def eigh_hermitian(
+    a: Array, degeneracy: AbstractDegeneracyPolicy | None = None
+) -> tuple[Array, Array]:
+    """`eigh` of an already Hermitian, checked matrix, with its derivative rule (internal)."""
+    if degeneracy is None:
+        degeneracy = MaskDegeneracies()
+    return _make_eigh(degeneracy)(a)
+
+
+def _cholesky(b: Array, who: str) -> Array:
+    chol = jnp.linalg.cholesky(b)
+    return eqx.error_if(
+        chol,
+        ~jnp.all(jnp.isfinite(chol)),
+        f"{who}: `b` is not positive definite (its Cholesky factorization failed). The "
+        "generalized problem a c = b c w needs a Hermitian positive definite overlap b.",
+    )
+
+
+def _reduce_generalized(a: Array, chol: Array) -> Array:
+    """$L^{-1} A L^{-H}$ for $B = L L^H$, made exactly Hermitian."""
+    solve = jax.scipy.linalg.solve_triangular
+    y = solve(chol, a, lower=True)
+    c = _h(solve(chol, _h(y), lower=True))
+    return 0.5 * (c + _h(c))
+
+
+def _prepare(a, b, who: str, hermitian_rtol):
+    a = as_square_matrix(a, "a", who)
+    if b is None:
+        return hermitian_part(a, "a", who, hermitian_rtol), None
+    b = as_square_matrix(b, "b", who)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{who}: expected `a` and `b` of the same shape, got {a.shape} and {b.shape}"
+        )
+    dtype = jnp.result_type(a.dtype, b.dtype)
+    a = hermitian_part(a.astype(dtype), "a", who, hermitian_rtol)
+    b = hermitian_part(b.astype(dtype), "b", who, hermitian_rtol)
+    return a, b
+
+
+def eigh(
+    a: Inexact[ArrayLike, "*batch n n"],
+    b: Inexact[ArrayLike, "*batch n n"] | None = None,
+    *,
+    degeneracy: AbstractDegeneracyPolicy | None = None,
+    check_gauge: bool | float = False,
+    hermitian_rtol: float | None = None,
+) -> tuple[Float[Array, "*batch n"], Inexact[Array, "*batch n n"]]:
+    """Eigenvalues and eigenvectors of a Hermitian matrix, or of the pencil $(A, B)$.
+
+    Solves $A V = V \\operatorname{diag}(w)$ (or $A C = B C \\operatorname{diag}(w)$ with
+    $C^H B C = I$ when `b` is given), eigenvalues ascending, eigenvectors in the columns, like
+    `jnp.linalg.eigh`.
+
+    **Derivative rule.** Linear in the tangent, so forward and reverse mode, `jacfwd`, `jacrev`
+    and `vmap` all work. With $X = V^H \\dot A V$,
+
+    $$\\dot w_i = \\operatorname{Re} X_{ii}, \\qquad \\dot V = V (F \\circ X), \\qquad
+    F_{ij} = \\frac{1}{w_j - w_i}\\ (i \\ne j),\\ F_{ii} = 0,$$
+
+    (first-order perturbation theory; M. Giles, *An extended collection of matrix derivative
+    results*, 2008, sec. 3.1), whose transpose is the reverse mode
+    $\\bar A = V(\\operatorname{diag} \\bar w + F \\circ V^H \\bar V)V^H$, projected onto
+    Hermitian matrices. Where $w_i \\approx w_j$, $F_{ij}$ is what the `degeneracy` policy says
+    (by default $0$ below a tolerance $100\\sqrt{n}\\,\\epsilon\\,\\max|w|$). The generalized
+    problem is reduced to the standard one by the Cholesky factor $B = L L^H$:
+    $A' = L^{-1} A L^{-H}$, $C = L^{-H} V'$, and differentiated through the reduction.
+
+    **Degeneracies.** Inside a degenerate subspace the eigenvectors are defined only up to a
+    unitary rotation (the *gauge*), and a loss of `(w, v)` has a derivative there only if it is
+    gauge invariant *and* treats the degenerate eigenvalues alike. With the default mask the
+    derivative is then exact, for instance for
+    $\\sum_{k \\le m} |v_k|^2$ over a whole degenerate ground state. Two kinds of loss are wrong at
+    a degeneracy whatever the policy, and `check_gauge` catches both in the backward pass:
+
+    1. a loss that depends on the gauge (the density of one of two degenerate states);
+    2. a loss whose cotangent $\\bar w$ differs between degenerate eigenvalues, such as
+       $\\sum_k f(w_k)\\, v_k^H O v_k$ for a thermal expectation: its true derivative needs
+       $f'(w)\\, V^H O V$ across the whole block, which $(\\bar w, \\bar V)$ do not carry. Use
+       [`diffsci.linalg.funm`][] for such quantities: it is exact.
+
+    **Arguments:**
+
+    - `a`: Hermitian matrix (or batch), float32/64 or complex64/128; integers are promoted to the
+      default float dtype. Only its Hermitian part $(A + A^H)/2$ is used; an asymmetry beyond
+      `hermitian_rtol * max|a|` is an error.
+    - `b`: optional Hermitian positive definite matrix of the same shape (the overlap $S$ in
+      $H c = S c E$).
+    - `degeneracy`: an [`diffsci.linalg.AbstractDegeneracyPolicy`][]; default
+      [`diffsci.linalg.MaskDegeneracies`][]`()`.
+    - `check_gauge`: if True (or a positive float, the relative tolerance; True means
+      $\\sqrt{\\epsilon}$), reverse mode raises an error when the cotangent is not
+      gauge invariant (see above and [`diffsci.linalg.gauge_dependence`][]). This mode has a
+      `custom_vjp`, so forward mode and `jax.hessian` are not available with it.
+    - `hermitian_rtol`: relative tolerance of the Hermiticity check, default
+      $\\sqrt{\\epsilon}$ of the dtype; `float('inf')` switches it off.
+
+    **Returns:** `(w, v)`: real eigenvalues, ascending, shape `(..., n)`, and eigenvectors in the
+    columns of `v`, shape `(..., n, n)`.
+
+    **Limits.** Derivatives at a degeneracy are exact only for gauge-invariant losses that treat
+    degenerate eigenvalues alike. Second derivatives at exact degeneracies are not reliable
+    through `eigh`: use [`diffsci.linalg.funm`][], [`diffsci.linalg.projector`][] or
+    [`diffsci.linalg.band_energy`][], whose Hessians are exact.
+    """
+    a, b = _prepare(a, b, "eigh", hermitian_rtol)
+    if degeneracy is None:
+        degeneracy = MaskDegeneracies()
+    if not isinstance(degeneracy, AbstractDegeneracyPolicy):
+        raise TypeError(
+            "eigh: expected `degeneracy` to be an AbstractDegeneracyPolicy "
+            "(MaskDegeneracies(), LorentzianBroadening(width), RaiseOnDegeneracy()), got "
+            f"{type(degeneracy).__name__}"
+        )
+    if check_gauge is not False and check_gauge is not None:
+        from ._gauge import checked_eigh
+
+        rtol = None if check_gauge is True else float(check_gauge)
+        return checked_eigh(a, b, degeneracy, rtol)
+    return _eigh_prepared(a, b, degeneracy)
+
+
+def _eigh_prepared(a, b, degeneracy, who="eigh"):
+    if b is None:
+        return eigh_hermitian(a, degeneracy)
+    chol = _cholesky(b, who)
+    w, y = eigh_hermitian(_reduce_generalized(a, chol), degeneracy)
+    c = jax.scipy.linalg.solve_triangular(_h(chol), y, lower=False)
+    return w, c
+
+
+@jax.custom_jvp
+def _eigvalsh_standard(a):
+    v, w = jax.lax.linalg.eigh(a, lower=True, symmetrize_input=False, sort_eigenvalues=True)
+    del v
+    return w
+
+
+@_eigvalsh_standard.defjvp
+def _eigvalsh_standard_jvp(primals, tangents):
+    # dw_i = Re (V^H dA V)_ii = Re sum_k conj(V_ki) (dA V)_ki: no inverse gaps, one product.
+    # Exact at degeneracies for symmetric functions of each degenerate block.
+    (a,), (da,) = primals, tangents
+    w, v = eigh_hermitian(a)
+    dw = jnp.real(jnp.sum(jnp.conj(v) * (da @ v), axis=-2))
+    return w, dw
+
+
+@jax.custom_jvp
+def _eigvalsh_generalized(a, b):
+    w, _ = _eigh_prepared(a, b, MaskDegeneracies(), "eigvalsh")
+    return w
+
+
+@_eigvalsh_generalized.defjvp
+def _eigvalsh_generalized_jvp(primals, tangents):
+    # dw_k = Re c_k^H (dA - w_k dB) c_k with c_k^H B c_k = 1.
+    (a, b), (da, db) = primals, tangents
+    w, c = _eigh_prepared(a, b, MaskDegeneracies(), "eigvalsh")
+    dw = jnp.real(jnp.sum(jnp.conj(c) * (da @ c), axis=-2))
+    dw = dw - w * jnp.real(jnp.sum(jnp.conj(c) * (db @ c), axis=-2))
+    return w, dw
+
+
+def eigvalsh(
+    a: Inexact[ArrayLike, "*batch n n"],
+    b: Inexact[ArrayLike, "*batch n n"] | None = None,
+    *,
+    hermitian_rtol: float | None = None,
+) -> Float[Array, "*batch n"]:
+    """Eigenvalues of a Hermitian matrix, or of the pencil $(A, B)$, ascending.
+
+    **Derivative rule.** No inverse gaps, only the Hellmann-Feynman theorem:
+
+    $$\\dot w_k = \\operatorname{Re}\\, v_k^H \\dot A\\, v_k \\quad\\text{or, generalized,}\\quad
+    \\dot w_k = \\operatorname{Re}\\, c_k^H (\\dot A - w_k \\dot B)\\, c_k,$$
+
+    one matrix product instead of `eigh`'s two, and finite at any degeneracy.
+
+    **Arguments:**
+
+    - `a`: Hermitian matrix (or batch); see [`diffsci.linalg.eigh`][].
+    - `b`: optional Hermitian positive definite matrix of the same shape.
+    - `hermitian_rtol`: as for [`diffsci.linalg.eigh`][].
+
+    **Returns:** the real eigenvalues, ascending, shape `(..., n)`.
+
+    **Limits.** At a degeneracy, individual eigenvalues are not differentiable; the first
+    derivative is exact for any loss that is a symmetric function of each degenerate block's
+    eigenvalues (their sum, $\\sum_k g(w_k)$, ...). Second derivatives at an exact degeneracy are
+    exact only for losses linear in each degenerate block (sums of whole blocks, band energies);
+    for $\\operatorname{tr} g(A)$ with curved $g$ use [`diffsci.linalg.funm`][].
+    """
+    a, b = _prepare(a, b, "eigvalsh", hermitian_rtol)
+    if b is None:
+        return _eigvalsh_standard(a)
+    return _eigvalsh_generalized(a, b)

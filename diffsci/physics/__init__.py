@@ -1,0 +1,70 @@
+"""Physics models and solvers built on the diffsci primitives.
+
+Coulomb gas, Ising models and spin glasses, their exact solutions on small systems, Monte Carlo
+samplers and chain statistics.
+"""
+
+from ._chain_engineering import ChainEngineeringResult as ChainEngineeringResult
+from ._chain_engineering import engineer_tfim_profile as engineer_tfim_profile
+from ._chain_engineering import target_profile as target_profile
+from ._coulomb import CoulombGroundState as CoulombGroundState
+from ._coulomb import coulomb_energy as coulomb_energy
+from ._coulomb import coulomb_ground_state as coulomb_ground_state
+from ._coulomb import coulomb_hessian_eigenvalues as coulomb_hessian_eigenvalues
+from ._coulomb import coulomb_virial as coulomb_virial
+from ._dynamics import LORENZ_LYAPUNOV_REFERENCE as LORENZ_LYAPUNOV_REFERENCE
+from ._dynamics import FitResult as FitResult
+from ._dynamics import fit_parameters as fit_parameters
+from ._dynamics import hamiltonian_inverse_problem as hamiltonian_inverse_problem
+from ._dynamics import largest_lyapunov_exponent as largest_lyapunov_exponent
+from ._dynamics import lorenz as lorenz
+from ._dynamics import lorenz_fit_problem as lorenz_fit_problem
+from ._dynamics import sir as sir
+from ._dynamics import sir_fit_problem as sir_fit_problem
+from ._ising import IsingThermodynamics as IsingThermodynamics
+from ._ising import hopfield_couplings as hopfield_couplings
+from ._ising import ising_energy as ising_energy
+from ._ising import ising_exact as ising_exact
+from ._ising import ising_thermodynamics as ising_thermodynamics
+from ._ising import sk_couplings as sk_couplings
+from ._ising import square_lattice_couplings as square_lattice_couplings
+from ._lattice import AbstractLatticeTarget as AbstractLatticeTarget
+from ._lattice import DensityTarget as DensityTarget
+from ._lattice import LatticeEngineeringResult as LatticeEngineeringResult
+from ._lattice import SpectrumTarget as SpectrumTarget
+from ._lattice import ThermalDensityTarget as ThermalDensityTarget
+from ._lattice import TightBindingLattice as TightBindingLattice
+from ._lattice import engineer_lattice as engineer_lattice
+from ._lattice import square_lattice as square_lattice
+from ._onsager import ISING_BETA_C as ISING_BETA_C
+from ._onsager import onsager_energy as onsager_energy
+from ._onsager import onsager_log_z as onsager_log_z
+from ._onsager import onsager_specific_heat as onsager_specific_heat
+from ._onsager import yang_magnetization as yang_magnetization
+from ._samplers import HMC as HMC
+from ._samplers import AbstractSampler as AbstractSampler
+from ._samplers import IsingMetropolis as IsingMetropolis
+from ._samplers import Metropolis as Metropolis
+from ._samplers import SampleResult as SampleResult
+from ._samplers import SamplerState as SamplerState
+from ._samplers import Wolff as Wolff
+from ._samplers import sample as sample
+from ._spin_chains import TransverseFieldIsing as TransverseFieldIsing
+from ._spin_chains import XXZChain as XXZChain
+from ._spin_chains import correlation_zz as correlation_zz
+from ._spin_chains import expect_x as expect_x
+from ._spin_chains import expect_z as expect_z
+from ._stats import AutocorrelationTime as AutocorrelationTime
+from ._stats import BinningResult as BinningResult
+from ._stats import autocorrelation as autocorrelation
+from ._stats import autocorrelation_time as autocorrelation_time
+from ._stats import binning_error as binning_error
+from ._stats import effective_sample_size as effective_sample_size
+from ._stats import integrated_autocorr_time as integrated_autocorr_time
+from ._tfim_exact import TFIMExact as TFIMExact
+from ._tfim_exact import tfim_exact as tfim_exact
+from ._van import VAN as VAN
+from ._van import VANResult as VANResult
+from ._van import reinforce_loss as reinforce_loss
+from ._van import van_free_energy as van_free_energy
+from ._van import van_train as van_train

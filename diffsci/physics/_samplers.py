@@ -1,0 +1,443 @@
+r"""Markov chain Monte Carlo samplers of $e^{-\beta E(x)}/Z$, run as a `lax.scan` over chains.
+
+Every sampler is an `equinox.Module` with `init(x) -> SamplerState` and
+`step(state, key) -> (state, acceptance)` for *one* chain; [`diffsci.physics.sample`][] runs a
+batch of chains with `vmap` inside a `lax.scan` over steps. The key of step `t` is
+`jax.random.fold_in(key, t)`, split into one key per chain, so a run is a deterministic function of
+`(key, x0)`: the same in one piece, in chunks, resumed from a checkpoint, or sharded over devices.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, PRNGKeyArray, PyTree
+
+from ._ising import _symmetric_couplings, ising_energy
+
+
+class SamplerState(eqx.Module):
+    """The state of one chain: the configuration `x` and its energy `energy` (without β)."""
+
+    x: Array
+    energy: Float[Array, ""]
+
+
+class AbstractSampler(eqx.Module):
+    """A Markov chain kernel that leaves $e^{-\\beta E}$ invariant, for one chain.
+
+    Subclasses implement `energy(x)`, and `step(state, key) -> (state, acceptance)` where
+    `acceptance` is the fraction of accepted proposals of that step (for cluster updates, the
+    fraction of sites flipped).
+    """
+
+    @abc.abstractmethod
+    def energy(self, x: Array) -> Float[Array, ""]:
+        raise NotImplementedError
+
+    def init(self, x: Array) -> SamplerState:
+        x = jnp.asarray(x)
+        return SamplerState(x=x, energy=self.energy(x))
+
+    @abc.abstractmethod
+    def step(self, state: SamplerState, key: PRNGKeyArray) -> tuple[SamplerState, Array]:
+        raise NotImplementedError
+
+
+def _accept(key, log_ratio):
+    """Metropolis test: accept with probability min(1, exp(log_ratio)); NaN is rejected."""
+    u = jax.random.uniform(key, dtype=log_ratio.dtype)
+    return jnp.log(u) < log_ratio
+
+
+class IsingMetropolis(AbstractSampler):
+    r"""Single-spin-flip Metropolis for Ising models with arbitrary couplings.
+
+    One step is a sweep: each site $i = 0, \dots, n-1$ in turn proposes $s_i \to -s_i$, accepted
+    with probability $\min(1, e^{-\beta \Delta E})$, $\Delta E = 2 s_i (\sum_j J_{ij} s_j + h_i)$.
+    Each sweep satisfies detailed balance site by site, so $e^{-\beta E}$ is invariant.
+
+    **Arguments:**
+
+    - `couplings`: the coupling matrix, shape `(n, n)` (convention of
+      [`diffsci.physics.ising_energy`][]).
+    - `beta`: inverse temperature.
+    - `h`: field, shape `(n,)`, or `None`.
+    """
+
+    couplings: Float[Array, "n n"]
+    beta: Float[Array, ""]
+    h: Float[Array, " n"]
+
+    def __init__(self, couplings, beta, h=None):
+        self.couplings = _symmetric_couplings(couplings)
+        n = self.couplings.shape[0]
+        self.beta = jnp.asarray(beta, self.couplings.dtype)
+        dtype = self.couplings.dtype
+        self.h = jnp.zeros(n, dtype) if h is None else jnp.asarray(h, dtype)
+
+    def energy(self, x):
+        return ising_energy(x, self.couplings, self.h)
+
+    def step(self, state, key):
+        s = state.x
+        n = s.shape[0]
+        log_u = jnp.log(jax.random.uniform(key, (n,), dtype=self.couplings.dtype))
+
+        def site(i, carry):
+            s, accepted = carry
+            delta = 2 * s[i] * (self.couplings[i] @ s + self.h[i])
+            flip = log_u[i] < -self.beta * delta
+            s = s.at[i].set(jnp.where(flip, -s[i], s[i]))
+            return s, accepted + flip
+
+        s, accepted = jax.lax.fori_loop(0, n, site, (s, jnp.zeros((), jnp.int32)))
+        return SamplerState(s, self.energy(s)), accepted / n
+
+
+def _square_neighbours(length, width):
+    r, c = np.divmod(np.arange(length * width), width)
+    return np.stack(
+        [
+            r * width + (c + 1) % width,
+            r * width + (c - 1) % width,
+            ((r + 1) % length) * width + c,
+            ((r - 1) % length) * width + c,
+        ],
+        axis=1,
+    ).astype(np.int32)
+
+
+class Wolff(AbstractSampler):
+    r"""Wolff cluster updates for the ferromagnetic Ising model on a periodic square lattice.
+
+    One step grows one cluster (Wolff, PRL 62, 361 (1989)): a random seed site, then every bond
+    to an aligned neighbour not yet in the cluster is added with probability
+    $p = 1 - e^{-2\beta J}$; the cluster is flipped as a whole (always accepted). The cluster
+    grows with a `lax.while_loop` over a stack of sites still to visit. Each (site, direction)
+    bond test uses its own uniform number, drawn up front, since a site is visited at most once.
+
+    Energies follow [`diffsci.physics.square_lattice_couplings`][] (zero field). The step's
+    `acceptance` output is the cluster size divided by the number of sites.
+
+    **Arguments:**
+
+    - `length`, `width`: the lattice sides (`width` defaults to `length`); spins are flattened
+      row-major, shape `(length * width,)`.
+    - `beta`: inverse temperature.
+    - `coupling`: the ferromagnetic coupling $J > 0$.
+    """
+
+    neighbours: Array
+    beta: Float[Array, ""]
+    coupling: float = eqx.field(static=True)
+
+    def __init__(self, length, beta, *, width=None, coupling=1.0):
+        width = length if width is None else width
+        if length < 2 or width < 2 or coupling <= 0:
+            raise ValueError(
+                f"Wolff: needs sides >= 2 and a ferromagnetic coupling > 0; got length={length}, "
+                f"width={width}, coupling={coupling}"
+            )
+        self.neighbours = jnp.asarray(_square_neighbours(length, width))
+        self.beta = jnp.asarray(beta, jnp.result_type(float))
+        self.coupling = float(coupling)
+
+    def energy(self, x):
+        right, down = self.neighbours[:, 0], self.neighbours[:, 2]
+        return -self.coupling * jnp.sum(x * (x[right] + x[down]))
+
+    def step(self, state, key):
+        s = state.x
+        n = s.shape[0]
+        nbr = self.neighbours
+        key_seed, key_bonds = jax.random.split(key)
+        seed = jax.random.randint(key_seed, (), 0, n, dtype=jnp.int32)
+        u = jax.random.uniform(key_bonds, (n, 4), dtype=self.beta.dtype)
+        p_add = -jnp.expm1(-2 * self.beta * self.coupling)
+        seed_spin = s[seed]
+        in_cluster = jnp.zeros(n, bool).at[seed].set(True)
+        stack = jnp.zeros(n, jnp.int32).at[0].set(seed)
+
+        def grow(carry):
+            in_cluster, stack, top = carry
+            top = top - 1
+            site = stack[top]
+            for d in range(4):
+                other = nbr[site, d]
+                add = (~in_cluster[other]) & (s[other] == seed_spin) & (u[site, d] < p_add)
+                in_cluster = in_cluster.at[other].set(in_cluster[other] | add)
+                stack = stack.at[top].set(jnp.where(add, other, stack[top]))
+                top = top + add.astype(jnp.int32)
+            return in_cluster, stack, top
+
+        in_cluster, _, _ = jax.lax.while_loop(
+            lambda c: c[2] > 0, grow, (in_cluster, stack, jnp.int32(1))
+        )
+        s = jnp.where(in_cluster, -s, s)
+        size = jnp.sum(in_cluster)
+        return SamplerState(s, self.energy(s)), size / n
+
+
+class Metropolis(AbstractSampler):
+    r"""Random-walk Metropolis with local moves, one particle (row of `x`) at a time.
+
+    One step is a sweep over the particles $i = 0, \dots, n-1$: $x_i \to x_i + \sigma \xi$ with
+    $\xi \sim \mathcal N(0, 1)^d$, accepted with probability $\min(1, e^{-\beta \Delta E})$.
+    The energy is recomputed in full for every proposal, so any `energy_fn` works.
+
+    **Arguments:**
+
+    - `energy_fn`: the energy, `x -> scalar` for `x` of shape `(n, d)` (for example
+      [`diffsci.physics.coulomb_energy`][]).
+    - `beta`: inverse temperature.
+    - `step_size`: the proposal width σ.
+    """
+
+    energy_fn: Callable = eqx.field(static=True)
+    beta: Float[Array, ""]
+    step_size: Float[Array, ""]
+
+    def __init__(self, energy_fn, beta, step_size):
+        self.energy_fn = energy_fn
+        self.beta = jnp.asarray(beta, jnp.result_type(float))
+        self.step_size = jnp.asarray(step_size, jnp.result_type(float))
+
+    def energy(self, x):
+        return self.energy_fn(x)
+
+    def step(self, state, key):
+        n = state.x.shape[0]
+        keys = jax.random.split(key, n)
+
+        def particle(i, carry):
+            x, e, accepted = carry
+            k_move, k_acc = jax.random.split(keys[i])
+            move = self.step_size * jax.random.normal(k_move, x.shape[1:], x.dtype)
+            x_new = x.at[i].add(move)
+            e_new = self.energy_fn(x_new)
+            ok = _accept(k_acc, -self.beta * (e_new - e))
+            return jnp.where(ok, x_new, x), jnp.where(ok, e_new, e), accepted + ok
+
+        x, e, accepted = jax.lax.fori_loop(
+            0, n, particle, (state.x, state.energy, jnp.zeros((), jnp.int32))
+        )
+        return SamplerState(x, e), accepted / n
+
+
+class HMC(AbstractSampler):
+    r"""Hybrid (Hamiltonian) Monte Carlo (Duane, Kennedy, Pendleton, Roweth, PLB 195, 216 (1987)).
+
+    A step draws momenta $p \sim \mathcal N(0, 1)$, integrates Hamilton's equations of
+    $\mathcal H(x, p) = \beta E(x) + \tfrac12 |p|^2$ for `num_steps` steps of size `step_size`
+    with a volume-preserving, time-reversible integrator, and accepts the end point with
+    probability $\min(1, e^{-\Delta \mathcal H})$. The integrator is a solver of `diffsci.ode`
+    (default `diffsci.ode.Leapfrog()`; `diffsci.ode.Yoshida4()` also qualifies), stepped through
+    its `init`/`step`/`output` interface, with the vector field
+    $(\dot x, \dot p) = (p, -\beta \nabla E(x))$.
+
+    **Arguments:**
+
+    - `energy_fn`: the energy, `x -> scalar`, differentiable.
+    - `beta`: inverse temperature.
+    - `step_size`: the integration step.
+    - `num_steps`: integration steps per trajectory.
+    - `integrator`: a separable, reversible `diffsci.ode` solver.
+    """
+
+    energy_fn: Callable = eqx.field(static=True)
+    beta: Float[Array, ""]
+    step_size: Float[Array, ""]
+    num_steps: int = eqx.field(static=True)
+    integrator: eqx.Module
+
+    def __init__(self, energy_fn, beta, step_size, num_steps, *, integrator=None):
+        if integrator is None:
+            from diffsci.ode import Leapfrog
+
+            integrator = Leapfrog()
+        if not getattr(integrator, "separable", False):
+            raise ValueError(
+                f"HMC: the integrator must be a separable symplectic diffsci.ode solver (Leapfrog, "
+                f"Yoshida4), got {type(integrator).__name__}"
+            )
+        if num_steps < 1:
+            raise ValueError(f"HMC: num_steps must be >= 1, got {num_steps}")
+        self.energy_fn = energy_fn
+        self.beta = jnp.asarray(beta, jnp.result_type(float))
+        self.step_size = jnp.asarray(step_size, jnp.result_type(float))
+        self.num_steps = int(num_steps)
+        self.integrator = integrator
+
+    def energy(self, x):
+        return self.energy_fn(x)
+
+    def _vector_field(self, t, y, args):
+        x, p = y
+        return p, -self.beta * jax.grad(self.energy_fn)(x)
+
+    def step(self, state, key):
+        k_mom, k_acc = jax.random.split(key)
+        x0 = state.x
+        p0 = jax.random.normal(k_mom, x0.shape, x0.dtype)
+        f = self._vector_field
+        h = self.step_size.astype(x0.dtype)
+        zero = jnp.zeros((), x0.dtype)
+        sol = self.integrator.init(f, zero, (x0, p0), None)
+        sol = jax.lax.fori_loop(
+            0,
+            self.num_steps,
+            lambda j, c: self.integrator.step(f, j * h, (j + 1) * h, c, None),
+            sol,
+        )
+        x1, p1 = self.integrator.output(sol)
+        e1 = self.energy_fn(x1)
+        h0 = self.beta * state.energy + 0.5 * jnp.sum(p0 * p0)
+        h1 = self.beta * e1 + 0.5 * jnp.sum(p1 * p1)
+        ok = _accept(k_acc, h0 - h1)
+        return (
+            SamplerState(jnp.where(ok, x1, x0), jnp.where(ok, e1, state.energy)),
+            ok.astype(x0.dtype),
+        )
+
+
+class SampleResult(eqx.Module):
+    """The output of [`diffsci.physics.sample`][].
+
+    **Fields:**
+
+    - `state`: the final [`diffsci.physics.SamplerState`][] of every chain (leading axis: chains).
+    - `energies`: the energy after every step, shape `(steps, chains)`.
+    - `observables`: the observable after every step, leaves of shape `(steps, chains, ...)`, or
+      `None`.
+    - `acceptance`: the acceptance of every step, shape `(steps, chains)`.
+    """
+
+    state: SamplerState
+    energies: Float[Array, "steps chains"]
+    observables: PyTree | None
+    acceptance: Float[Array, "steps chains"]
+
+
+def _place(x, sharding):
+    """Put a batch on devices; a batch that does not split evenly gets a clear error."""
+    if isinstance(sharding, jax.sharding.NamedSharding):
+        from diffsci.utils import shard_batch
+
+        return shard_batch(x, sharding)
+    return jax.device_put(x, sharding)
+
+
+def _key_data(key):
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return jax.random.key_data(key)
+    return key
+
+
+@eqx.filter_jit
+def _init_chains(sampler, x0):
+    return jax.vmap(sampler.init)(x0)
+
+
+@eqx.filter_jit
+def _run_steps(sampler, observable, state, key, start, count):
+    chains = state.energy.shape[0]
+
+    def one_step(state, t):
+        keys = jax.random.split(jax.random.fold_in(key, t), chains)
+        state, acc = jax.vmap(sampler.step)(state, keys)
+        obs = None if observable is None else jax.vmap(observable)(state.x)
+        return state, (state.energy, obs, acc)
+
+    ts = start + jnp.arange(count, dtype=jnp.int32)
+    return jax.lax.scan(one_step, state, ts)
+
+
+def sample(
+    sampler: AbstractSampler,
+    x0: Array,
+    *,
+    key: PRNGKeyArray,
+    steps: int,
+    observable: Callable | None = None,
+    chunk_steps: int | None = None,
+    checkpoint_dir: str | Path | None = None,
+    progress: bool = False,
+    sharding: jax.sharding.Sharding | None = None,
+) -> SampleResult:
+    r"""Run a batch of Markov chains: `steps` steps of `sampler` from the configurations `x0`.
+
+    The chains run in parallel (`vmap`) inside a `lax.scan` over steps. Step `t` (counted from 0
+    over the whole run) uses `jax.random.fold_in(key, t)`, split into one key per chain, so the
+    result depends only on `(sampler, x0, key, steps)`: not on `chunk_steps`, on interruptions and
+    resumes from `checkpoint_dir`, or on `sharding`.
+
+    **Arguments:**
+
+    - `sampler`: an [`diffsci.physics.AbstractSampler`][] (`IsingMetropolis`, `Wolff`,
+      `Metropolis`, `HMC`).
+    - `x0`: initial configurations, leading axis = chains (for example `(chains, n)` spins or
+      `(chains, n, d)` positions).
+    - `key`: the random key of the run.
+    - `steps`: number of steps (sweeps, cluster flips, or trajectories).
+    - `observable`: optional function of one configuration, recorded after every step.
+    - `chunk_steps`: run in chunks of this many steps (a host loop over jitted scans), for
+      progress and checkpoints; default: one chunk.
+    - `checkpoint_dir`: save the chains after every chunk ([`diffsci.utils.run_chunked`][]) and
+      resume from there if the folder holds a checkpoint of the same run.
+    - `progress`: show a text progress bar over chunks.
+    - `sharding`: place the chains with this sharding (e.g. [`diffsci.utils.batch_sharding`][]`()`)
+      to spread them over devices.
+
+    **Returns:**
+
+    A [`diffsci.physics.SampleResult`][].
+    """
+    from diffsci.utils import run_chunked
+
+    x0 = jnp.asarray(x0)
+    if x0.ndim < 1:
+        raise ValueError("sample: x0 needs a leading axis of chains")
+    if steps < 1:
+        raise ValueError(f"sample: steps must be >= 1, got {steps}")
+    if sharding is not None:
+        x0 = _place(x0, sharding)
+    state = _init_chains(sampler, x0)
+    chunk = steps if chunk_steps is None else int(chunk_steps)
+    if chunk < 1:
+        raise ValueError(f"sample: chunk_steps must be >= 1, got {chunk_steps}")
+    num_chunks = -(-steps // chunk)
+
+    def run_chunk(state, i):
+        count = min(chunk, steps - i * chunk)
+        # `start` is traced (not static): one compilation serves every chunk of the same length
+        return _run_steps(sampler, observable, state, key, jnp.asarray(i * chunk, jnp.int32), count)
+
+    if num_chunks == 1 and checkpoint_dir is None and not progress:
+        state, (energies, obs, acc) = run_chunk(state, 0)
+    else:
+        metadata = {
+            "sampler": type(sampler).__name__,
+            "steps": steps,
+            "chunk_steps": chunk,
+            "chains": int(x0.shape[0]),
+            "shape": list(x0.shape),
+            "key": np.asarray(_key_data(key)).tolist(),
+        }
+        state, (energies, obs, acc) = run_chunked(
+            run_chunk,
+            state,
+            num_chunks=num_chunks,
+            checkpoint_dir=checkpoint_dir,
+            metadata=metadata,
+            progress=progress,
+            desc=type(sampler).__name__,
+            postfix=lambda s, out: {"E/chain": f"{float(jnp.mean(out[0][-1])):.5g}"},
+        )
+    return SampleResult(state=state, energies=energies, observables=obs, acceptance=acc)

@@ -1,0 +1,18 @@
+"""Shared utilities for long runs: progress display, atomic checkpoints, chunked runs, sharding.
+
+Nothing here imports the numerical subpackages, so every layer (flows, physics) can use it.
+"""
+
+from ._checkpoint import CheckpointError as CheckpointError
+from ._checkpoint import checkpoint_exists as checkpoint_exists
+from ._checkpoint import load_checkpoint as load_checkpoint
+from ._checkpoint import read_checkpoint_metadata as read_checkpoint_metadata
+from ._checkpoint import save_checkpoint as save_checkpoint
+from ._driver import run_chunked as run_chunked
+from ._progress import ProgressBar as ProgressBar
+from ._sharding import batch_mesh as batch_mesh
+from ._sharding import batch_sharding as batch_sharding
+from ._sharding import shard_batch as shard_batch
+from ._variational import VariationalEstimate as VariationalEstimate
+from ._variational import variational_free_energy as variational_free_energy
+from ._variational import variational_objective as variational_objective

@@ -1,0 +1,134 @@
+"""Run a long computation in chunks with progress, checkpoints and exact resume."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._checkpoint import (
+    CheckpointError,
+    checkpoint_exists,
+    load_checkpoint,
+    read_checkpoint_metadata,
+    save_checkpoint,
+)
+from ._progress import ProgressBar
+
+_STATE = "state"
+
+
+def _chunk_name(i: int) -> str:
+    return f"chunk_{i:06d}"
+
+
+def _like_device(loaded, like):
+    """Put loaded leaves where the template's leaves live (keeps a sharding across a resume)."""
+
+    def put(a, b):
+        if isinstance(b, jax.Array) and not jnp.issubdtype(b.dtype, jax.dtypes.prng_key):
+            return jax.device_put(jnp.asarray(a, dtype=b.dtype), b.sharding)
+        return a
+
+    return jax.tree_util.tree_map(put, loaded, like)
+
+
+def _normalize(metadata):
+    return json.loads(json.dumps(metadata or {}, sort_keys=True))
+
+
+def run_chunked(
+    step: Callable[[Any, int], tuple[Any, Any]],
+    carry,
+    *,
+    num_chunks: int,
+    checkpoint_dir: str | Path | None = None,
+    metadata: dict | None = None,
+    progress: bool | ProgressBar = False,
+    desc: str = "",
+    postfix: Callable[[Any, Any], dict] | None = None,
+):
+    """Run `carry, out = step(carry, i)` for `i = 0, ..., num_chunks - 1`, checkpointing after each.
+
+    With `checkpoint_dir`, after chunk `i` the chunk's outputs are saved as `chunk_<i>` and then
+    the carry as `state` (with `next_chunk = i + 1`), each atomically
+    ([`diffsci.utils.save_checkpoint`][]). Called again with the same directory, the run resumes
+    after the last completed chunk. If `step` is a deterministic function of `(carry, i)` (for
+    example it draws its randomness from `jax.random.fold_in(key, i)`), an interrupted and resumed
+    run gives bit-identical results to an uninterrupted one.
+
+    **Arguments:**
+
+    - `step`: `(carry, chunk_index) -> (carry, outputs)`, typically a jitted `lax.scan`. `outputs`
+      is a pytree of arrays with a leading axis (steps of the chunk), or `None`.
+    - `carry`: the initial carry (a pytree of arrays). On resume it serves as the template for
+      the stored carry: structure, shapes and device placement (sharding) are taken from it.
+    - `num_chunks`: the number of chunks of the whole run.
+    - `checkpoint_dir`: folder for the checkpoints, or `None` for no checkpoints.
+    - `metadata`: a JSON-serializable dict describing the run (sizes, seeds, parameters). It is
+      stored, and a resume refuses a folder whose run had different metadata.
+    - `progress`: `True` for a text progress bar on stderr, or a `ProgressBar` to update.
+    - `desc`: the progress bar's label.
+    - `postfix`: optional `(carry, outputs) -> dict` of values shown after the bar.
+
+    **Returns:**
+
+    `(carry, outputs)`: the final carry and the outputs of all chunks concatenated along their
+    leading axis (as JAX arrays; `None` if `step` returns `None`).
+    """
+    if num_chunks < 1:
+        raise ValueError(f"run_chunked: num_chunks must be >= 1, got {num_chunks}")
+    meta = _normalize({"num_chunks": num_chunks, "run": metadata or {}})
+    start = 0
+    directory = None if checkpoint_dir is None else Path(checkpoint_dir)
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        state_path = directory / _STATE
+        if checkpoint_exists(state_path):
+            stored = read_checkpoint_metadata(state_path)
+            if stored.get("run") != meta:
+                raise CheckpointError(
+                    f"run_chunked: {directory} holds a checkpoint of a different run "
+                    f"(stored {stored.get('run')}, now {meta}); use a fresh folder or the same "
+                    "parameters"
+                )
+            loaded, _ = load_checkpoint(state_path, like=carry)
+            carry = _like_device(loaded, carry)
+            start = int(stored["next_chunk"])
+
+    bar = progress if isinstance(progress, ProgressBar) else None
+    own_bar = bar is None and bool(progress)
+    if own_bar:
+        bar = ProgressBar(num_chunks, desc=desc, initial=start)
+    new_outputs = []
+    try:
+        for i in range(start, num_chunks):
+            carry, out = step(carry, i)
+            if directory is not None:
+                out = jax.block_until_ready(out)
+                save_checkpoint(directory / _chunk_name(i), {"outputs": out}, {"chunk": i})
+                save_checkpoint(directory / _STATE, carry, {"next_chunk": i + 1, "run": meta})
+            new_outputs.append(out)
+            if bar is not None:
+                bar.update(1, **(postfix(carry, out) if postfix is not None else {}))
+    finally:
+        if own_bar:
+            bar.close()
+
+    template = {"outputs": new_outputs[0]} if new_outputs else None
+    old_outputs = []
+    for i in range(start):
+        tree, _ = load_checkpoint(directory / _chunk_name(i), like=template)
+        old_outputs.append(tree["outputs"])
+    outputs = old_outputs + new_outputs
+    if all(o is None for o in outputs):
+        return carry, None
+    merged = jax.tree_util.tree_map(
+        lambda *xs: jnp.asarray(np.concatenate([np.asarray(x) for x in xs], axis=0)), *outputs
+    )
+    return carry, merged

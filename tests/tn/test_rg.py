@@ -1,0 +1,125 @@
+"""TRG and HOTRG against Onsager's exact solution, Yang's magnetization, Potts duality, and
+finite differences of the same network."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import diffsci.tn as tn
+from diffsci.testing import check_grads
+
+from . import onsager
+
+# Away from T_c (where C diverges) and on both sides of it, plus the far ends.
+BETAS = (0.05, 0.2, 0.35, 0.42, onsager.BETA_C, 0.46, 0.5, 0.6, 0.9)
+
+
+@functools.cache
+def _thermodynamics(method, chi, steps=30):
+    """(ln Z/N, u, C) as functions of beta, vmapped and jitted once per (method, chi)."""
+
+    def log_z(beta):
+        return tn.ising_log_z(beta, chi=chi, method=method, steps=steps)
+
+    def one(beta):
+        return log_z(beta), -jax.grad(log_z)(beta), beta**2 * jax.hessian(log_z)(beta)
+
+    return jax.jit(jax.vmap(one))
+
+
+@pytest.mark.parametrize(
+    "method,bound",
+    # The accuracies measured with a plain JAX TRG/HOTRG in the issue (diffsci issue 6), chi=16.
+    [("trg", 4.6e-6), ("hotrg", 5.6e-7)],
+)
+def test_log_z_at_critical_point(method, bound):
+    got = jax.jit(lambda b: tn.ising_log_z(b, chi=16, method=method))(onsager.BETA_C)
+    assert abs(float(got) - onsager.log_z(onsager.BETA_C)) < bound
+
+
+def test_hotrg_thermodynamics_against_onsager():
+    log_z, u, c = _thermodynamics("hotrg", 8)(jnp.asarray(BETAS))
+    for i, beta in enumerate(BETAS):
+        np.testing.assert_allclose(log_z[i], onsager.log_z(beta), atol=2e-5, rtol=0)
+        np.testing.assert_allclose(u[i], onsager.energy(beta), atol=1e-3, rtol=0)
+        if beta != onsager.BETA_C:
+            np.testing.assert_allclose(c[i], onsager.specific_heat(beta), rtol=3e-3)
+    # u(T_c) = -sqrt(2), the energy at the self-dual point.
+    np.testing.assert_allclose(u[BETAS.index(onsager.BETA_C)], -np.sqrt(2), atol=1e-3)
+
+
+def test_trg_energy_against_onsager():
+    betas = (0.3, 0.6)
+    log_z, u, c = _thermodynamics("trg", 8)(jnp.asarray(betas))
+    for i, beta in enumerate(betas):
+        np.testing.assert_allclose(log_z[i], onsager.log_z(beta), atol=1e-6, rtol=0)
+        np.testing.assert_allclose(u[i], onsager.energy(beta), atol=3e-4, rtol=0)
+        np.testing.assert_allclose(c[i], onsager.specific_heat(beta), rtol=1e-2)
+
+
+@pytest.mark.parametrize("method", ["trg", "hotrg"])
+def test_no_nan_at_any_temperature(method):
+    # Infinite temperature, the antiferromagnet, T_c, and deep in the ordered phase.
+    betas = (-0.5, 0.0, 1e-4, onsager.BETA_C, 3.0, 10.0)
+    out = _thermodynamics(method, 4, 20)(jnp.asarray(betas))
+    for values in out:
+        assert bool(jnp.all(jnp.isfinite(values))), (method, values)
+    log_z, u, _ = out
+    # High-temperature limit: ln Z/N -> ln 2 + 2 ln cosh(beta) + O(beta^8), u -> -2 tanh(beta).
+    np.testing.assert_allclose(log_z[1], np.log(2.0), rtol=1e-12)
+    np.testing.assert_allclose(u[2], -2 * np.tanh(1e-4), rtol=1e-6)
+    # Ground state: ln Z/N -> 2 beta, u -> -2.
+    np.testing.assert_allclose(u[-1], -2.0, rtol=1e-10)
+
+
+@pytest.mark.parametrize("method", ["trg", "hotrg"])
+def test_derivatives_match_finite_differences_of_the_network(method):
+    # Near T_c, where the singular values are degenerate by symmetry and the truncation bites;
+    # forward, reverse and second order against Richardson finite differences in float64.
+    def f(beta, h):
+        return tn.ising_log_z(beta, h, chi=6, method=method, steps=12)
+
+    check_grads(f, 0.44, 0.01, order=2, modes=("fwd", "rev"), vmap=False)
+
+
+def test_magnetization_below_tc_is_yangs():
+    beta = 0.6
+
+    def m(h):
+        return jax.grad(lambda h: tn.ising_log_z(beta, h, chi=8))(h) / beta
+
+    mag, chi_m = jax.jit(jax.value_and_grad(m))(1e-8)
+    np.testing.assert_allclose(mag, onsager.spontaneous_magnetization(beta), rtol=2e-5)
+    assert 0 < float(chi_m) < 1.0
+
+
+def test_potts_duality_and_critical_energy():
+    # q-state Potts: Z(v) = q^(V-1) (v/q)^E Z*(q/v), v = e^beta - 1 (Fortuin-Kasteleyn expansion
+    # and planar duality; Wu, Rev. Mod. Phys. 54, 235 (1982)). Per site of the square lattice:
+    # ln z(beta) - ln z(beta*) = 2 ln v - ln q with (e^beta - 1)(e^beta* - 1) = q.
+    q = 3
+
+    def log_z(beta):
+        return tn.hotrg(tn.potts_tensor(beta, q), chi=12, steps=30)
+
+    beta = 0.8
+    beta_dual = float(np.log1p(q / np.expm1(beta)))
+    lhs = float(jax.jit(log_z)(beta) - jax.jit(log_z)(beta_dual))
+    np.testing.assert_allclose(lhs, 2 * np.log(np.expm1(beta)) - np.log(q), atol=1e-6)
+    # At the self-dual point beta_c = ln(1 + sqrt q), differentiating the relation gives
+    # u = -(1 + 1/sqrt q) per site (two bonds), valid where the transition is continuous (q <= 4).
+    beta_c = np.log1p(np.sqrt(q))
+    u = -float(jax.jit(jax.grad(log_z))(beta_c))
+    np.testing.assert_allclose(u, -(1 + 1 / np.sqrt(q)), atol=2e-3)
+
+
+def test_checkpointing_changes_nothing():
+    def f(beta, checkpoint):
+        return tn.hotrg(tn.ising_tensor(beta, 0.1), chi=4, steps=10, checkpoint=checkpoint)
+
+    a = jax.value_and_grad(f)(0.4, True)
+    b = jax.value_and_grad(f)(0.4, False)
+    np.testing.assert_allclose(a, b, rtol=1e-12)
