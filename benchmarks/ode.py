@@ -15,7 +15,8 @@ Strategies, side by side in one run:
 
 Reported: XLA's compiled temp memory of the jitted gradient
 (`jax.jit(grad).lower(...).compile().memory_analysis().temp_size_in_bytes`), the median wall time
-of the gradient over `--repeats` runs after compilation, and the largest relative error of the
+of the gradient over `--repeats` runs after compilation (the strategies run round-robin, so
+that load changes on a shared machine hit all of them alike), and the largest relative error of the
 gradient against the store-every-step one (max |g - g_ref| / max |g_ref| over all leaves).
 
 Run: python benchmarks/ode.py [--steps 100 1000 10000] [--batch 256] [--repeats 3]
@@ -95,21 +96,24 @@ def run(steps, batch, repeats):
     y0 = jax.random.normal(key2, (batch, DIM))
     rows = []
     for n in steps:
-        grads = {}
+        grads, compiled, temps, times = {}, {}, {}, {}
         for name, adjoint in STRATEGIES.items():
-            compiled = jax.jit(make_grad(adjoint, n)).lower(params, y0).compile()
-            temp = compiled.memory_analysis().temp_size_in_bytes
-            g = jax.block_until_ready(compiled(params, y0))  # warm-up
-            times = []
-            for _ in range(repeats):
+            compiled[name] = jax.jit(make_grad(adjoint, n)).lower(params, y0).compile()
+            temps[name] = compiled[name].memory_analysis().temp_size_in_bytes
+            grads[name] = jax.block_until_ready(compiled[name](params, y0))  # warm-up
+            times[name] = []
+        # round-robin over the strategies, so that a change of load on a shared machine affects
+        # all of them alike
+        for _ in range(repeats):
+            for name in STRATEGIES:
                 start = time.perf_counter()
-                jax.block_until_ready(compiled(params, y0))
-                times.append(time.perf_counter() - start)
-            grads[name] = g
-            rows.append({"n": n, "strategy": name, "temp_mib": temp / 2**20,
-                         "time_s": float(np.median(times))})
-            print(f"n={n:6d} {name:40s} temp {temp / 2**20:10.3f} MiB  "
-                  f"time {np.median(times):8.3f} s", flush=True)
+                jax.block_until_ready(compiled[name](params, y0))
+                times[name].append(time.perf_counter() - start)
+        for name in STRATEGIES:
+            rows.append({"n": n, "strategy": name, "temp_mib": temps[name] / 2**20,
+                         "time_s": float(np.median(times[name]))})
+            print(f"n={n:6d} {name:40s} temp {temps[name] / 2**20:10.3f} MiB  "
+                  f"time {np.median(times[name]):8.3f} s", flush=True)
         ref = grads["DirectAdjoint (store every step)"]
         for row in rows:
             if row["n"] == n:

@@ -28,7 +28,10 @@ def add_arguments(parser):
 
 
 def degenerate_thermal_gradient(beta: float = 2.0, side: int = 6):
-    """Gradient of <n_0> = [e^{-βH}]_00 / tr e^{-βH} w.r.t. on-site potentials of a periodic lattice.
+    """Gradient of a thermal density average w.r.t. the on-site potentials of a periodic lattice.
+
+    The observable is Σ_i w_i ρ_ii / tr ρ with ρ = e^{-βH} and fixed weights w_i, at zero
+    on-site potentials, where the levels of the periodic square lattice are exactly degenerate.
 
     Returns the relative errors (against central finite differences of the forward value) of the
     gradient through `jnp.linalg.eigh`, through `jnp.linalg.eigh` with 1/(λi-λj) masked at ties,

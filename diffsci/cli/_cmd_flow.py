@@ -1,10 +1,14 @@
-"""``python -m diffsci flow``: a Monge-Ampère flow trained on a 2D toy density.
+"""``python -m diffsci flow``: a Monge-Ampère flow trained on a 2D toy density or an Ising model.
 
 Trains `diffsci.flows.MongeAmpereFlow` by minimizing the variational free energy
 F_q = <E + ln q>_q >= F = -ln Z of a target p = exp(-E)/Z whose ln Z is known (a Gaussian, a ring,
-a mixture of Gaussians), in chunks with a progress bar and checkpoints (rerun the same command to
-resume), then writes two figures: samples and model density against the target density, and F_q
-against training steps with the exact F. F_q - F = KL(q || p) measures the fit.
+a mixture of Gaussians; or the L x L Ising model made continuous by a Hubbard-Stratonovich
+transform, against exact enumeration), in chunks with a progress bar and checkpoints (rerun the
+same command to resume), then writes two figures: samples and model density against the target
+density (for Ising: the distribution of the magnetization), and F_q against training steps with
+the exact F. F_q - F = KL(q || p) measures the fit. The final estimates are computed twice: with
+the training integrator, and with ReversibleRK4 at twice the steps; their difference is the
+discretization error of ln q.
 """
 
 from __future__ import annotations
@@ -17,20 +21,86 @@ import time
 from diffsci.cli._common import add_output_argument, enable_x64, output_dir, pyplot
 
 NAME = "flow"
-HELP = "Monge-Ampere flow: variational fit of a 2D toy density (gaussian, ring, mixture)"
+HELP = "Monge-Ampere flow: variational fit of a 2D density (gaussian, ring, mixture) or Ising"
 
-TARGETS = ("gaussian", "ring", "mixture")
+TARGETS = ("gaussian", "ring", "mixture", "ising")
+BETA_C = 0.5 * math.log(1 + math.sqrt(2))
 
 
-def toy_target(name: str):
-    """`(energy_fn, ln_z, description)` of a 2D toy target p(x) = exp(-E(x)) / Z with exact ln Z.
+def hubbard_stratonovich(couplings, beta: float, shift: float = 1.0):
+    r"""The Ising model $Z = \sum_s e^{\frac\beta2 s^\top J s}$ as a continuous density.
+
+    With $K = \beta J + \alpha I$ positive definite
+    ($\alpha = $ `shift` $- \lambda_{\min}(\beta J)$) and $s_i^2 = 1$, the Gaussian identity
+    and $\sum_{s_i=\pm1} e^{s_i x_i} = 2\cosh x_i$ give
+    $Z = e^{c} \int dx\, e^{-E(x)}$ with
+
+    $$E(x) = \tfrac12 x^\top K^{-1} x - \sum_i \ln 2\cosh x_i,\qquad
+      c = -\tfrac{\alpha N}2 - \tfrac N2\ln 2\pi - \tfrac12\ln\det K$$
+
+    (Zhang, E, Wang, arXiv:1809.10188, section 4.2). So $\ln Z_{\rm Ising} = \ln Z_E + c$. The
+    density of $x$ is the Gaussian mixture $\sum_s p(s)\,\mathcal N(x; Ks, K)$. Returns
+    `(energy_fn, c)`.
+    """
+    import jax.numpy as jnp
+    import numpy as np
+
+    j = np.asarray(couplings, dtype=float)
+    n = j.shape[0]
+    kmat = beta * j
+    alpha = shift - float(np.linalg.eigvalsh(kmat).min())
+    kmat = kmat + alpha * np.eye(n)
+    kinv = jnp.asarray(np.linalg.inv(kmat))
+    offset = -alpha * n / 2 - n / 2 * math.log(2 * math.pi) - 0.5 * np.linalg.slogdet(kmat)[1]
+
+    def energy(x):
+        return 0.5 * x @ (kinv @ x) - jnp.sum(jnp.logaddexp(x, -x))
+
+    return energy, float(offset)
+
+
+def target(name: str, *, length: int = 4, beta: float = BETA_C, width: int = 32, key=None):
+    """A target p(x) = exp(-E(x)) / Z with exact ln Z, and a flow potential suited to it.
+
+    Returns a dict: `energy`, `dim`, `exact_f` (= -ln Z of E), `description`, `potential`
+    (None: the default one-layer potential of that `width`), and `physical(f, err)` mapping a
+    free energy of E (and its error) to the physical one (identity except for Ising).
 
     - `gaussian`: N(mu, diag(sigma^2)), mu = (1, -0.5), sigma = (1.5, 0.6);
     - `ring`: exp(-(|x| - 2)^2 / (2 * 0.3^2)); Z = 2 pi [s^2 e^{-R^2/2s^2}
       + R s sqrt(pi/2) (1 + erf(R / (s sqrt 2)))] in closed form;
     - `mixture`: four Gaussians of width 0.5 at (+-1.5, +-1.5) with weights 0.4, 0.3, 0.2, 0.1
-      (normalized, ln Z = 0).
+      (normalized, ln Z = 0);
+    - `ising`: the periodic `length` x `length` Ising model at `beta` through
+      `hubbard_stratonovich`, ln Z by exact enumeration (`length` <= 4), with a spin-flip,
+      translation and rotation symmetric convolutional potential.
     """
+    if name == "ising":
+        import jax
+
+        import diffsci.physics as dp
+        from diffsci.flows import LatticeConvPotential, SpinFlipSymmetric
+
+        if length * length > 24:
+            raise ValueError(f"flow ising: exact enumeration needs length <= 4, got {length}")
+        couplings = dp.square_lattice_couplings(length)
+        energy, offset = hubbard_stratonovich(couplings, beta)
+        ln_z = float(dp.ising_exact(couplings, beta))
+        key = jax.random.key(0) if key is None else key
+        potential = SpinFlipSymmetric(LatticeConvPotential(
+            (length, length), max(1, width // 4), 3, rotations=True, key=key))
+        return {
+            "energy": energy, "dim": length * length, "exact_f": -(ln_z - offset),
+            "description": f"{length}x{length} Ising at beta={beta:.4f} (Hubbard-Stratonovich)",
+            "potential": potential,
+            "physical": lambda f, err: ((f - offset) / beta, err / beta),
+        }
+    energy, ln_z, description = _toy(name)
+    return {"energy": energy, "dim": 2, "exact_f": -ln_z, "description": description,
+            "potential": None, "physical": lambda f, err: (f, err)}
+
+
+def _toy(name):
     import jax.numpy as jnp
 
     if name == "gaussian":
@@ -65,51 +135,66 @@ def toy_target(name: str):
     raise ValueError(f"unknown target {name!r}; expected one of {TARGETS}")
 
 
-def flow_study(target: str, *, steps: int = 400, batch: int = 256, width: int = 32,
+def flow_study(name: str, *, steps: int = 400, batch: int = 256, width: int = 32,
                flow_steps: int = 10, lr: float = 2e-2, seed: int = 0, chunk_steps: int = 50,
-               eval_samples: int = 4096, checkpoint_dir=None, progress: bool = True) -> dict:
-    """Train a flow on a toy target; returns the flow, the training curve and the estimates."""
+               eval_samples: int = 4096, length: int = 4, beta: float = BETA_C,
+               checkpoint_dir=None, progress: bool = True) -> dict:
+    """Train a flow on a target; returns the target, the trained flow, the training curve and
+    the final estimates with the training integrator (`result.estimate`) and with
+    ReversibleRK4 at twice the steps (`fine`)."""
     import jax
 
-    from diffsci.flows import MongeAmpereFlow, train_variational
+    from diffsci.flows import MongeAmpereFlow, flow_free_energy, train_variational
+    from diffsci.ode import ReversibleRK4
 
-    energy, ln_z, description = toy_target(target)
-    flow = MongeAmpereFlow(2, key=jax.random.key(seed), width=width, steps=flow_steps)
+    tgt = target(name, length=length, beta=beta, width=width, key=jax.random.key(seed))
+    flow = MongeAmpereFlow(tgt["dim"], tgt["potential"], key=jax.random.key(seed), width=width,
+                           steps=flow_steps)
     t0 = time.perf_counter()
     result = train_variational(
-        flow, energy, 1.0, key=jax.random.key(seed + 1), steps=steps, batch=batch,
+        flow, tgt["energy"], 1.0, key=jax.random.key(seed + 1), steps=steps, batch=batch,
         learning_rate=lr, eval_samples=eval_samples, chunk_steps=chunk_steps,
         checkpoint_dir=checkpoint_dir, progress=progress,
     )
-    return {
-        "target": target, "description": description, "energy": energy,
-        "exact_f": -ln_z, "result": result, "seconds": time.perf_counter() - t0,
-    }
+    seconds = time.perf_counter() - t0
+    fine_flow = MongeAmpereFlow(tgt["dim"], result.flow.potential, steps=2 * flow_steps,
+                                solver=ReversibleRK4())
+    fine = flow_free_energy(fine_flow, tgt["energy"], 1.0, key=jax.random.key(seed + 2),
+                            samples=eval_samples)
+    return dict(tgt, target=name, result=result, fine=fine, seconds=seconds)
+
+
+def _deviation(value, exact):
+    text = f"{value - exact:.4f}"
+    return text + (f", relative {(value - exact) / abs(exact):.1e}" if exact != 0 else "")
 
 
 def report(study: dict) -> str:
-    est = study["result"].estimate
-    f = study["exact_f"]
-    return "\n".join([
-        f"target: {study['description']}; trained in {study['seconds']:.1f} s",
-        f"  exact F = -ln Z = {f:.6f}",
-        f"  F_q  = {float(est.variational):.6f} +- {float(est.variational_error):.6f}"
-        f"   (KL(q||p) = F_q - F = {float(est.variational) - f:.4f})",
-        f"  F_IS = {float(est.importance):.6f} +- {float(est.importance_error):.6f}"
-        f"   (importance sampled; ESS {float(est.ess):.0f} of {est.num_samples})",
-    ])
+    phys = study["physical"]
+    exact, _ = phys(study["exact_f"], 0.0)
+    lines = [f"target: {study['description']}; trained in {study['seconds']:.1f} s",
+             f"  exact F = {exact:.6f}"]
+    for label, est in (("training integrator", study["result"].estimate),
+                       ("ReversibleRK4, 2x steps", study["fine"])):
+        f_q, f_q_err = phys(float(est.variational), float(est.variational_error))
+        f_is, f_is_err = phys(float(est.importance), float(est.importance_error))
+        lines += [
+            f"  [{label}]",
+            f"    F_q  = {f_q:.6f} +- {f_q_err:.6f}   (variational bound; F_q - F = "
+            f"{_deviation(f_q, exact)})",
+            f"    F_IS = {f_is:.6f} +- {f_is_err:.6f}   (importance sampled; F_IS - F = "
+            f"{_deviation(f_is, exact)}; ESS {float(est.ess):.0f} of {est.num_samples})",
+        ]
+    return "\n".join(lines)
 
 
-def plot_study(study: dict, out) -> list:
-    """Write `flow_<target>_samples.png` and `flow_<target>_free_energy.png` into `out`."""
+def _plot_density_2d(study, plt, path):
     import equinox as eqx
     import jax
     import jax.numpy as jnp
     import numpy as np
 
-    plt = pyplot()
     flow = study["result"].flow
-    target = study["target"]
     lim = 3.5
     g = np.linspace(-lim, lim, 120)
     xx, yy = np.meshgrid(g, g)
@@ -117,8 +202,6 @@ def plot_study(study: dict, out) -> list:
     log_p = -jax.vmap(study["energy"])(grid) + study["exact_f"]
     log_q = eqx.filter_jit(flow.log_prob)(grid)
     samples = np.asarray(eqx.filter_jit(flow.sample)(jax.random.key(123), 2000))
-    paths = []
-
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharex=True, sharey=True)
     vmax = float(jnp.max(jnp.exp(log_p)))
     for ax, dens, title in ((axes[0], log_p, "target density p"),
@@ -135,42 +218,75 @@ def plot_study(study: dict, out) -> list:
     for ax in axes:
         ax.set_aspect("equal")
     fig.suptitle(f"Monge-Ampère flow, {study['description']}")
-    path = out / f"flow_{target}_samples.png"
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
-    paths.append(path)
 
+
+def _plot_magnetization(study, plt, path):
+    import equinox as eqx
+    import jax
+    import numpy as np
+
+    x = np.asarray(eqx.filter_jit(study["result"].flow.sample)(jax.random.key(123), 4000))
+    m = np.tanh(x).mean(axis=1)  # <s_i | x> = tanh(x_i) for the Hubbard-Stratonovich field
     fig, ax = plt.subplots(figsize=(6, 4))
-    f_q = np.asarray(study["result"].loss)
-    est = study["result"].estimate
+    ax.hist(m, bins=60, range=(-1, 1), density=True, color="C0")
+    ax.set_xlabel(r"$\frac{1}{N}\sum_i \tanh x_i$ (conditional magnetization)")
+    ax.set_ylabel("density")
+    ax.set_title(f"flow samples, {study['description']}")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_study(study: dict, out) -> list:
+    """Write `flow_<target>_samples.png` (2D: target density, flow density and samples; Ising:
+    magnetization histogram) and `flow_<target>_free_energy.png` into `out`."""
+    import numpy as np
+
+    plt = pyplot()
+    target = study["target"]
+    samples_path = out / f"flow_{target}_samples.png"
+    if study["dim"] == 2:
+        _plot_density_2d(study, plt, samples_path)
+    else:
+        _plot_magnetization(study, plt, samples_path)
+
+    phys = study["physical"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    f_q = phys(np.asarray(study["result"].loss), 0.0)[0]
+    exact = phys(study["exact_f"], 0.0)[0]
+    est = study["fine"]
+    f_is, f_is_err = phys(float(est.importance), float(est.importance_error))
     ax.plot(np.arange(1, len(f_q) + 1), f_q, lw=0.8, label=r"$F_q$ (training batch)")
-    ax.axhline(study["exact_f"], color="k", ls="--", label=r"exact $F = -\ln Z$")
-    ax.errorbar([len(f_q)], [float(est.importance)], yerr=[float(est.importance_error)],
-                fmt="o", color="C3", label=r"importance-sampled $F$ (final)")
-    lo = study["exact_f"] - 0.3
-    ax.set_ylim(lo, max(lo + 1.0, float(np.percentile(f_q, 99)) + 0.1))
+    ax.axhline(exact, color="k", ls="--", label=r"exact $F$")
+    ax.errorbar([len(f_q)], [f_is], yerr=[f_is_err], fmt="o", color="C3",
+                label=r"importance-sampled $F$ (final)")
+    span = max(1.0, 0.05 * abs(exact))
+    ax.set_ylim(exact - 0.3 * span, exact + span)
     ax.set_xlabel("training step")
     ax.set_ylabel("free energy")
     ax.set_title(f"variational free energy, {target}")
     ax.legend()
-    path = out / f"flow_{target}_free_energy.png"
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    free_energy_path = out / f"flow_{target}_free_energy.png"
+    fig.savefig(free_energy_path, dpi=110, bbox_inches="tight")
     plt.close(fig)
-    paths.append(path)
-    return paths
+    return [samples_path, free_energy_path]
 
 
 def add_arguments(parser):
-    parser.add_argument("target", choices=TARGETS, help="the 2D target density")
+    parser.add_argument("target", choices=TARGETS, help="the target density")
     parser.add_argument("--steps", type=int, default=400, help="training steps (400)")
     parser.add_argument("--chunk-steps", type=int, default=50, help="steps per chunk (50)")
     parser.add_argument("--batch", type=int, default=256, help="samples per step (256)")
     parser.add_argument("--lr", type=float, default=2e-2, help="Adam learning rate (2e-2)")
-    parser.add_argument("--width", type=int, default=32, help="hidden units of the potential (32)")
+    parser.add_argument("--width", type=int, default=32,
+                        help="hidden units of the potential (32; ising: width // 4 channels)")
     parser.add_argument("--flow-steps", type=int, default=10,
                         help="integration steps over t in [0, 1] (10)")
     parser.add_argument("--eval-samples", type=int, default=4096,
                         help="samples for the final estimates (4096)")
+    parser.add_argument("--length", type=int, default=4, help="ising: lattice side L <= 4 (4)")
+    parser.add_argument("--beta", type=float, default=BETA_C, help="ising: beta (beta_c)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     add_output_argument(parser, "runs/flow")
 
@@ -180,9 +296,11 @@ def run(args) -> int:
     out = output_dir(args.out)
     params = {k: v for k, v in vars(args).items() if k != "out" and not k.startswith("_")}
     tag = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
+    steps = args.steps
     study = flow_study(
-        args.target, steps=args.steps, batch=args.batch, width=args.width,
-        flow_steps=args.flow_steps, lr=args.lr, seed=args.seed, chunk_steps=args.chunk_steps,
+        args.target, steps=steps, length=args.length, beta=args.beta, batch=args.batch,
+        width=args.width, flow_steps=args.flow_steps, lr=args.lr, seed=args.seed,
+        chunk_steps=args.chunk_steps,
         eval_samples=args.eval_samples,
         checkpoint_dir=out / "checkpoints" / f"flow-{args.target}-{tag}",
     )

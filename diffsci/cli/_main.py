@@ -24,9 +24,8 @@ import diffsci
 
 def _command_modules():
     package = importlib.import_module("diffsci.cli")
-    names = sorted(
-        info.name for info in pkgutil.iter_modules(package.__path__) if info.name.startswith("_cmd_")
-    )
+    modules = pkgutil.iter_modules(package.__path__)
+    names = sorted(info.name for info in modules if info.name.startswith("_cmd_"))
     return [importlib.import_module(f"diffsci.cli.{name}") for name in names]
 
 

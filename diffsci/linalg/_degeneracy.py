@@ -1,7 +1,9 @@
 """What a derivative rule does with $1/(x_i - x_j)$ when $x_i \\approx x_j$.
 
 The reverse and forward modes of `eigh` contain the inverse gaps $F_{ij} = 1/(\\lambda_j -
-\\lambda_i)$, those of `svd` the inverse differences $1/(s_j^2 - s_i^2)$. At an exact degeneracy
+\\lambda_i)$, those of `svd` the inverse differences $1/(s_j - s_i)$ (the factor
+$1/(s_j^2 - s_i^2) = 1/((s_j - s_i)(s_j + s_i))$ is split, and only $s_j - s_i$ can vanish at a
+degeneracy). At an exact degeneracy
 these are $1/0$, and near one they are huge and dominated by roundoff. A degeneracy policy decides
 what to put there. Every rule in `diffsci.linalg` that meets such a denominator takes a
 `degeneracy=` argument and calls [`diffsci.linalg.inverse_differences`][] with it.
@@ -19,8 +21,10 @@ Three policies:
   when a pair is closer than the tolerance, for code that must not meet a degeneracy.
 
 To apply a policy to your own rule, build the matrix of differences and call
-`inverse_differences(differences, scale, policy)`; for singular values pass
-`differences = s[None, :]**2 - s[:, None]**2` and `scale = s_max**2`.
+`inverse_differences(differences, scale, policy)`; for singular values `svd` passes
+`differences = s[None, :] - s[:, None]` and `scale = s_max`, so tolerances and Lorentzian widths
+are in units of $s$ (with squares, two distinct small singular values such as $10^{-8}$ and
+$5\\times10^{-9}$ of $s_{\\max}$ would count as degenerate).
 """
 
 from __future__ import annotations
@@ -219,7 +223,7 @@ def inverse_differences(
     """The safe elementwise inverse $F_{ij} \\approx 1/d_{ij}$ of a matrix of differences.
 
     For `eigh`, $d_{ij} = \\lambda_j - \\lambda_i$ (so that $\\dot V = V(F \\circ V^H \\dot A V)$);
-    for `svd`, $d_{ij} = s_j^2 - s_i^2$. Entries with $|d_{ij}|$ below the policy's tolerance
+    for `svd`, $d_{ij} = s_j - s_i$. Entries with $|d_{ij}|$ below the policy's tolerance
     (`atol + rtol * scale`, `rtol` defaulting to $100\\sqrt{n}\\,\\epsilon$ of the dtype) are the
     degenerate pairs; what they get is the policy's choice.
 
@@ -228,7 +232,7 @@ def inverse_differences(
     - `differences`: real array of shape `(..., n, m)`.
     - `scale`: a nonnegative scalar (or an array broadcasting against `differences[..., 0, 0]`)
       giving the magnitude of the values whose differences are taken: $\\max_i|\\lambda_i|$ for
-      eigenvalues, $s_{\\max}^2$ for squared singular values. Gradients do not flow through it.
+      eigenvalues, $s_{\\max}$ for singular values. Gradients do not flow through it.
     - `policy`: an [`diffsci.linalg.AbstractDegeneracyPolicy`][]; default
       [`diffsci.linalg.MaskDegeneracies`][]`()`.
     - `zero_diagonal`: if True (default) the array is square and its diagonal holds the $i = j$

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 
-import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -13,20 +12,18 @@ from diffsci.linalg import svd, truncated_svd
 from ._common import check_rg_arguments, run_rg
 
 
-@jax.custom_jvp
-def _sqrt(x):
-    return jnp.sqrt(x)
+def _root(s):
+    """sqrt(s) of singular values, with numerically zero ones set to exactly zero.
 
-
-@_sqrt.defjvp
-def _sqrt_jvp(primals, tangents):
-    # sqrt(s) of a singular value: the network depends on sqrt(s_k) only through the products
-    # sqrt(s_k) sqrt(s_k) = s_k, so the infinite slope at s_k = 0 never reaches a physical
-    # derivative; a zero tangent there keeps 0 * inf from turning into NaN.
-    (x,), (dx,) = primals, tangents
-    y = _sqrt(x)
-    safe = x > 0
-    return y, jnp.where(safe, dx / (2.0 * jnp.where(safe, y, 1.0)), 0.0)
+    The first steps of an RG are rank deficient by construction (a 2-state model gives rank-2
+    matrices that stay rank 2 for every coupling), so the kept block can contain singular values
+    at round-off level; they stay zero under any perturbation of the couplings, and their
+    derivative is zero. Cutting them at the rank tolerance, with the double-`where` idiom so that
+    no derivative of any order sees 1/sqrt(0), keeps first and second derivatives finite.
+    """
+    tol = s[0] * jnp.finfo(s.dtype).eps * 4 * s.shape[0]
+    keep = s > tol
+    return jnp.where(keep, jnp.sqrt(jnp.where(keep, s, 1.0)), 0.0)
 
 
 def _split(matrix, chi, rows, cols):
@@ -38,7 +35,7 @@ def _split(matrix, chi, rows, cols):
     else:
         u, s, vh = svd(matrix)
     k = s.shape[0]
-    root = _sqrt(s)
+    root = _root(s)
     a = (u * root).reshape(*rows, k)
     b = (vh.T * root).reshape(*cols, k)
     return a, b
@@ -89,6 +86,11 @@ def trg(
     ln Z / N, a scalar of the tensor's dtype.
 
     Cost per step: an SVD of a χ² × χ² matrix twice and an O(χ⁶) contraction.
+
+    **Limits:** second derivatives (`jax.hessian`, the specific heat) are NaN at present: the
+    first steps are rank deficient by construction, and the second-order rule of
+    `diffsci.linalg.svd` on matrices with exactly zero singular values gives NaN inside
+    `lax.scan` (not outside it). First derivatives are exact. Use `hotrg` for second derivatives.
     """
     tensor = jnp.asarray(tensor)
     check_rg_arguments("trg", tensor, chi, steps)

@@ -219,8 +219,8 @@ def test_diffrax_strategies():
     ref, checkpoint, backsolve, rk4_ref, rk4_checkpoint = grads(params, y0)
     assert rel_err(checkpoint, ref) < 1e-12
     assert rel_err(rk4_checkpoint, rk4_ref) < 1e-12
-    # the continuous adjoint is only an approximation of the discrete gradient
-    assert rel_err(backsolve, ref) < 1e-2
+    # the continuous adjoint only approximates the discrete gradient (6 coarse steps here)
+    assert 1e-6 < rel_err(backsolve, ref) < 5e-2
     with pytest.raises(TypeError, match="BacksolveAdjoint cannot use Leapfrog"):
         ode.odeint(lambda t, y, a: (y[1], -y[0]), (1.0, 0.0), ts, solver=ode.Leapfrog(),
                    adjoint=ode.BacksolveAdjoint(), dt0=0.1)
