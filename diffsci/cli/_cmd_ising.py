@@ -17,8 +17,11 @@ from ._common import add_output_argument, enable_x64, output_dir, pyplot
 NAME = "ising"
 HELP = (
     "ln Z, energy and specific heat of the 2D Ising model from first and second derivatives "
-    "through HOTRG/TRG, against Onsager's exact solution"
+    "through HOTRG/TRG, against Onsager's exact solution (--sample: Monte Carlo instead)"
 )
+
+# What `python -m diffsci demo` runs: a shorter sweep at a smaller bond dimension.
+DEMO_ARGS = ("--chi", "8", "--temps", "1.8:3.2:8")
 
 
 def _temperatures(text: str):
@@ -53,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--steps", type=int, default=30, help="RG steps; the torus has 2^steps sites (default: 30)"
+    )
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="run Metropolis and Wolff chains against exact enumeration instead "
+        "(the same as `python -m diffsci sample-ising` with its defaults)",
     )
     add_output_argument(parser, "out/ising")
 
@@ -134,6 +143,10 @@ def plot(temps, log_z, u, c, *, title, path):
 
 
 def run(args) -> int:
+    if args.sample:
+        from ._main import main
+
+        return main(["sample-ising", "--out", args.out])
     enable_x64()
     import numpy as np
 

@@ -19,7 +19,8 @@ def _root(s):
     matrices that stay rank 2 for every coupling), so the kept block can contain singular values
     at round-off level; they stay zero under any perturbation of the couplings, and their
     derivative is zero. Cutting them at the rank tolerance, with the double-`where` idiom so that
-    no derivative of any order sees 1/sqrt(0), keeps first and second derivatives finite.
+    no derivative of any order sees 1/sqrt(0), keeps the square root out of the way (second
+    derivatives through `trg` are still NaN for another reason, see the Limits of `trg`).
     """
     tol = s[0] * jnp.finfo(s.dtype).eps * 4 * s.shape[0]
     keep = s > tol
