@@ -24,9 +24,11 @@ $s_i + s_j > 0$, including at degeneracies, and carrying the complex phase term 
 
 from __future__ import annotations
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.core import ShapedArray
+from jax.extend.core import Primitive
+from jax.interpreters import ad, batching, mlir
 from jaxtyping import Array, ArrayLike, Inexact, Real
 
 from ._degeneracy import AbstractDegeneracyPolicy, MaskDegeneracies, inverse_differences
@@ -96,22 +98,66 @@ def _omegas(dp_left: Array, dp_right_h: Array, e: Array, g: Array) -> tuple[Arra
     return ej + gk, ej - gk
 
 
-def _svd_forward(a: Array, full_matrices: bool) -> tuple[Array, Array, Array]:
-    return jax.lax.linalg.svd(a, full_matrices=full_matrices, compute_uv=True)
+def _svd_forward(a: Array, *, full_matrices: bool, policy) -> tuple[Array, Array, Array]:
+    del policy
+    return tuple(jax.lax.linalg.svd(a, full_matrices=full_matrices, compute_uv=True))
 
 
-@eqx.filter_custom_jvp
+def _tsvd_forward(a: Array, *, k: int, policy) -> tuple[Array, Array, Array]:
+    del policy
+    u, s, vh = jax.lax.linalg.svd(a, full_matrices=False, compute_uv=True)
+    return u[..., :, :k], s[..., :k], vh[..., :k, :]
+
+
+def _primitive(name, forward, jvp_rule):
+    """A JAX primitive computing `forward(a, **params)` whose JVP is `jvp_rule`.
+
+    Not a `jax.custom_jvp`: JAX drops custom JVP rules that partial evaluation meets with unknown
+    inputs, and the reverse mode of `lax.scan` partially evaluates its forward body with the
+    carry unknown (the hoisting of loop-invariant residuals), so inside a scan the forward pass
+    of `jax.grad` held the bare `lax.linalg.svd` and a second derivative (`jax.hessian`)
+    differentiated it with JAX's own rule, which is NaN at repeated (e.g. zero) singular values.
+    A primitive is never inlined, so every order of differentiation goes through `jvp_rule`.
+    """
+    prim = Primitive(name)
+    prim.multiple_results = True
+    prim.def_impl(lambda a, **params: forward(a, **params))
+
+    def abstract_eval(a, **params):
+        outs = jax.eval_shape(lambda x: forward(x, **params), a)
+        return [ShapedArray(o.shape, o.dtype) for o in outs]
+
+    def batch(args, dims, **params):
+        (a,), (d,) = args, dims
+        return prim.bind(jnp.moveaxis(a, d, 0), **params), [0, 0, 0]
+
+    def jvp(primals, tangents, **params):
+        (da,) = tangents
+        if type(da) is ad.Zero:
+            outs = prim.bind(*primals, **params)
+            return outs, [ad.Zero.from_primal_value(o) for o in outs]
+        outs, t_outs = jvp_rule(primals, tangents, **params)
+        return list(outs), list(t_outs)
+
+    prim.def_abstract_eval(abstract_eval)
+    mlir.register_lowering(prim, mlir.lower_fun(forward, multiple_results=True))
+    batching.primitive_batchers[prim] = batch
+    ad.primitive_jvps[prim] = jvp
+    return prim
+
+
 def _svd(a, *, full_matrices, policy):
-    return _svd_forward(a, full_matrices)
+    return tuple(_svd_p.bind(a, full_matrices=full_matrices, policy=policy))
 
 
-@_svd.def_jvp
+def _tsvd(a, *, k, policy):
+    return tuple(_tsvd_p.bind(a, k=k, policy=policy))
+
+
 def _svd_jvp(primals, tangents, *, full_matrices, policy):
     (a,) = primals
     (da,) = tangents
     u, s, vh = _svd(a, full_matrices=full_matrices, policy=policy)
-    if da is None:
-        return (u, s, vh), (None, None, None)
     m, n = a.shape[-2:]
     p = min(m, n)
     u1 = u[..., :, :p]
@@ -216,21 +262,12 @@ def svd(
     return _svd(a, full_matrices=full_matrices, policy=policy)
 
 
-@eqx.filter_custom_jvp
-def _tsvd(a, *, k, policy):
-    u, s, vh = _svd(a, full_matrices=False, policy=policy)
-    return u[..., :, :k], s[..., :k], vh[..., :k, :]
-
-
-@_tsvd.def_jvp
 def _tsvd_jvp(primals, tangents, *, k, policy):
     (a,) = primals
     (da,) = tangents
     # The full thin SVD: the discarded triplets are what the truncated rule needs.
     u, s, vh = _svd(a, full_matrices=False, policy=policy)
     uk, sk, vhk = u[..., :, :k], s[..., :k], vh[..., :k, :]
-    if da is None:
-        return (uk, sk, vhk), (None, None, None)
     m, n = a.shape[-2:]
     p = min(m, n)
     v = _h(vh)
@@ -253,6 +290,10 @@ def _tsvd_jvp(primals, tangents, *, k, policy):
     if n > p:
         dv = dv + (dahu - v @ dp_rows_h) * sk_inv
     return (uk, sk, vhk), (du, ds.astype(s.dtype), _h(dv))
+
+
+_svd_p = _primitive("diffsci_svd", _svd_forward, _svd_jvp)
+_tsvd_p = _primitive("diffsci_truncated_svd", _tsvd_forward, _tsvd_jvp)
 
 
 def truncated_svd(

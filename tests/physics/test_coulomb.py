@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 
 import diffsci.physics as dp
+from diffsci.testing.strategies import particle_positions
 
 try:
     from diffsci.testing import check_grads
@@ -99,13 +100,6 @@ def test_energy_matches_brute_force_and_symmetries(x):
     np.testing.assert_allclose(float(dp.coulomb_energy(x @ q)), e, rtol=1e-10)
 
 
-try:
-    from diffsci.testing.strategies import particle_positions
-except ImportError:  # diffsci.testing is being written in parallel
-    particle_positions = None
-
-
-@pytest.mark.skipif(particle_positions is None, reason="diffsci.testing.strategies not there")
 @settings(deadline=None, max_examples=2)
 @given(st.data())
 def test_energy_gradients_against_finite_differences(data):

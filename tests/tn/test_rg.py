@@ -75,12 +75,6 @@ def test_trg_energy_against_onsager():
         np.testing.assert_allclose(-slope, onsager.energy(beta), atol=5e-4, rtol=0)
 
 
-@pytest.mark.xfail(
-    reason="second derivatives through diffsci.linalg.svd inside lax.scan are NaN when the "
-    "matrix has exactly zero singular values (the rank-deficient first TRG steps); reported to "
-    "linalg",
-    strict=False,
-)
 def test_trg_specific_heat():
     _, _, c = _thermodynamics("trg", 8)((0.3,))
     np.testing.assert_allclose(c[0], onsager.specific_heat(0.3), rtol=1e-2)
@@ -91,8 +85,7 @@ def test_no_nan_at_any_temperature(method):
     # Infinite temperature, the antiferromagnet, T_c, and deep in the ordered phase.
     betas = (-0.5, 0.0, 1e-4, onsager.BETA_C, 3.0, 10.0)
     out = _thermodynamics(method, 4, 20)(betas)
-    # (TRG's second derivative: see test_trg_specific_heat.)
-    for values in out if method == "hotrg" else out[:2]:
+    for values in out:
         assert bool(jnp.all(jnp.isfinite(values))), (method, values)
     log_z, u, _ = out
     # High-temperature limit: ln Z/N -> ln 2 + 2 ln cosh(beta) + O(beta^8), u -> -2 tanh(beta).
@@ -109,7 +102,7 @@ def test_derivatives_match_finite_differences_of_the_network(method):
     def f(beta, h):
         return tn.ising_log_z(beta, h, chi=4, method=method, steps=8)
 
-    check_grads(f, 0.44, 0.01, order=2 if method == "hotrg" else 1, vmap=False)
+    check_grads(f, 0.44, 0.01, order=2, vmap=False)
 
 
 def test_magnetization_below_tc_is_yangs():
