@@ -13,19 +13,12 @@ before jax is imported).
 
 from __future__ import annotations
 
-import os
+from _harness import ratio_row, single_threaded  # noqa: E402
 
-os.environ["OPENBLAS_NUM_THREADS"] = "1"
-os.environ["OMP_NUM_THREADS"] = "1"
-os.environ["MKL_NUM_THREADS"] = "1"
-os.environ["XLA_FLAGS"] = (
-    "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1 "
-    + os.environ.get("XLA_FLAGS", "")
-).strip()
+single_threaded()
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import jax  # noqa: E402
@@ -41,12 +34,6 @@ def _repeats_for(n: int, repeats: int | None) -> int:
     if repeats is not None:
         return repeats
     return 9 if n <= 256 else 7 if n <= 512 else 5 if n <= 1024 else 3
-
-
-def _timed(f, x) -> float:
-    t0 = time.perf_counter()
-    jax.block_until_ready(f(x))
-    return time.perf_counter() - t0
 
 
 def run(sizes=(256, 512, 1024, 2048), repeats: int | None = None, seed: int = 0) -> list[dict]:
@@ -85,28 +72,7 @@ def run(sizes=(256, 512, 1024, 2048), repeats: int | None = None, seed: int = 0)
             "diffsci": (jax.jit(eigh), jax.jit(jax.grad(make_loss(eigh, c)))),
             "jax": (jax.jit(jax_eigh), jax.jit(jax.grad(make_loss(jax_eigh, c)))),
         }
-        for fwd, bwd in fns.values():  # compile and warm up
-            jax.block_until_ready(fwd(a))
-            jax.block_until_ready(bwd(a))
-        times = {(k, m): [] for k in fns for m in ("fwd", "bwd")}
-        for _ in range(reps):  # alternate, so that load changes hit both
-            for k, (fwd, bwd) in fns.items():
-                times[k, "fwd"].append(_timed(fwd, a))
-                times[k, "bwd"].append(_timed(bwd, a))
-        med = {key: float(np.median(v)) for key, v in times.items()}
-        rows.append(
-            {
-                "name": "eigh",
-                "N": n,
-                "repeats": reps,
-                "fwd_diffsci": med["diffsci", "fwd"],
-                "fwd_jax": med["jax", "fwd"],
-                "fwd_ratio": med["diffsci", "fwd"] / med["jax", "fwd"],
-                "fwd_bwd_diffsci": med["diffsci", "bwd"],
-                "fwd_bwd_jax": med["jax", "bwd"],
-                "ratio": med["diffsci", "bwd"] / med["jax", "bwd"],
-            }
-        )
+        rows.append(ratio_row("eigh", n, reps, fns, a))
         print(rows[-1], file=sys.stderr, flush=True)
     return rows
 

@@ -12,17 +12,12 @@ script; `benchmarks/linalg.py` imports `run` from here.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 if __name__ == "__main__":
-    os.environ["OPENBLAS_NUM_THREADS"] = "1"
-    os.environ["OMP_NUM_THREADS"] = "1"
-    os.environ["MKL_NUM_THREADS"] = "1"
-    os.environ["XLA_FLAGS"] = (
-        "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1 "
-        + os.environ.get("XLA_FLAGS", "")
-    ).strip()
+    from _harness import single_threaded
+
+    single_threaded()
 
 
 def _repeats_for(n: int, repeats: int | None) -> int:
@@ -47,11 +42,10 @@ def run(sizes=(256, 512, 1024, 2048), repeats: int | None = None, seed: int = 0)
     `fwd_ratio`, `fwd_bwd_diffsci`, `fwd_bwd_jax`, `ratio` (= fwd_bwd_diffsci / fwd_bwd_jax),
     times in seconds (medians).
     """
-    import time
-
     import jax
     import jax.numpy as jnp
     import numpy as np
+    from _harness import ratio_row
 
     jax.config.update("jax_enable_x64", True)
     from diffsci.linalg import svd
@@ -66,14 +60,6 @@ def run(sizes=(256, 512, 1024, 2048), repeats: int | None = None, seed: int = 0)
 
         return loss
 
-    def timed(f, x, n):
-        out = []
-        for _ in range(n):
-            t0 = time.perf_counter()
-            jax.block_until_ready(f(x))
-            out.append(time.perf_counter() - t0)
-        return out
-
     rows = []
     rng = np.random.default_rng(seed)
     for n in sizes:
@@ -85,28 +71,7 @@ def run(sizes=(256, 512, 1024, 2048), repeats: int | None = None, seed: int = 0)
             "diffsci": (jax.jit(svd), jax.jit(jax.grad(make_loss(svd, cu, cv)))),
             "jax": (jax.jit(jax_svd), jax.jit(jax.grad(make_loss(jax_svd, cu, cv)))),
         }
-        for fwd, bwd in fns.values():  # compile and warm up
-            jax.block_until_ready(fwd(a))
-            jax.block_until_ready(bwd(a))
-        times = {(k, m): [] for k in fns for m in ("fwd", "bwd")}
-        for _ in range(reps):  # alternate, so that load changes hit both
-            for k, (fwd, bwd) in fns.items():
-                times[k, "fwd"] += timed(fwd, a, 1)
-                times[k, "bwd"] += timed(bwd, a, 1)
-        med = {key: float(np.median(v)) for key, v in times.items()}
-        rows.append(
-            {
-                "name": "svd",
-                "N": n,
-                "repeats": reps,
-                "fwd_diffsci": med["diffsci", "fwd"],
-                "fwd_jax": med["jax", "fwd"],
-                "fwd_ratio": med["diffsci", "fwd"] / med["jax", "fwd"],
-                "fwd_bwd_diffsci": med["diffsci", "bwd"],
-                "fwd_bwd_jax": med["jax", "bwd"],
-                "ratio": med["diffsci", "bwd"] / med["jax", "bwd"],
-            }
-        )
+        rows.append(ratio_row("svd", n, reps, fns, a))
         print(rows[-1], file=sys.stderr, flush=True)
     return rows
 

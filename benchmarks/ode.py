@@ -26,14 +26,10 @@ Single-threaded: OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = 1 and XLA's CPU thread
 from __future__ import annotations
 
 import argparse
-import os
 
-os.environ["OPENBLAS_NUM_THREADS"] = "1"
-os.environ["OMP_NUM_THREADS"] = "1"
-os.environ["XLA_FLAGS"] = (
-    "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1 "
-    + os.environ.get("XLA_FLAGS", "")
-).strip()
+from _harness import single_threaded  # noqa: E402
+
+single_threaded()
 
 import time  # noqa: E402
 

@@ -13,15 +13,9 @@ Single-threaded: OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = 1 and XLA's CPU thread
 
 from __future__ import annotations
 
-import os
+from _harness import single_threaded  # noqa: E402
 
-os.environ["OPENBLAS_NUM_THREADS"] = "1"
-os.environ["OMP_NUM_THREADS"] = "1"
-os.environ["MKL_NUM_THREADS"] = "1"
-os.environ["XLA_FLAGS"] = (
-    "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1 "
-    + os.environ.get("XLA_FLAGS", "")
-).strip()
+single_threaded()
 
 import argparse  # noqa: E402
 import json  # noqa: E402

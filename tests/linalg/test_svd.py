@@ -255,6 +255,36 @@ def test_svd_rank_deficient(shape, complex_):
     assert jnp.all(jnp.isfinite(g))
 
 
+@pytest.mark.parametrize("truncate", [False, True])
+def test_second_derivative_inside_scan_at_zero_singular_values(truncate):
+    # The forward pass of reverse mode through lax.scan is partially evaluated with the carry
+    # unknown, which inlined a custom_jvp: jax.hessian then met JAX's own SVD rule, NaN at the
+    # exactly zero (repeated) singular values of a rank-deficient carry. Against central
+    # differences of the first derivative in float64.
+    rng = np.random.default_rng(3)
+    a0 = np.zeros((6, 6))
+    a0[:3, :3] = rng.normal(size=(3, 3))
+    da = np.zeros((6, 6))
+    da[:3, :3] = rng.normal(size=(3, 3))
+
+    def body(a, _):
+        u, s, vh = truncated_svd(a, 4) if truncate else svd(a)
+        b = (u * s**2) @ vh
+        b = b / jnp.linalg.norm(b)
+        return b, jnp.sum(b * a0)
+
+    def f(x):
+        _, ys = jax.lax.scan(body, jnp.asarray(a0 + x * da), None, length=2)
+        return jnp.sum(ys)
+
+    x, step = 0.3, 1e-4
+    hess = jax.jit(jax.hessian(f))(x)
+    grad = jax.jit(jax.grad(f))
+    fd = (grad(x + step) - grad(x - step)) / (2 * step)
+    assert np.isfinite(hess)
+    np.testing.assert_allclose(hess, fd, rtol=1e-6)
+
+
 # --------------------------------------------------------------------------------------------
 # truncated SVD
 
