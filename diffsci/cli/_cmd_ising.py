@@ -156,13 +156,6 @@ def run(args) -> int:
         raise SystemExit(f"ising: --steps must be between 1 and 60, got {args.steps}")
     temps = np.asarray(args.temps, dtype=float)
     out = output_dir(args.out)
-    if args.method == "trg":
-        print(
-            "ising: note: second derivatives through TRG are NaN at present (an open issue of "
-            "diffsci.linalg.svd's rule inside lax.scan on rank-deficient matrices); the specific "
-            "heat needs --method hotrg",
-            file=sys.stderr,
-        )
     print(
         f"2D Ising model, {args.method.upper()} chi={args.chi}, torus of 2^{args.steps} sites; "
         f"u and C are the first and second derivatives of ln Z/N in beta (jax.grad, jax.hessian)"

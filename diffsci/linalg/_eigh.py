@@ -9,6 +9,7 @@ from jaxtyping import Array, ArrayLike, Float, Inexact
 
 from ._checks import as_square_matrix, hermitian_part
 from ._degeneracy import AbstractDegeneracyPolicy, MaskDegeneracies, inverse_differences
+from ._primitive import jvp_primitive
 
 __all__ = ["eigh", "eigvalsh"]
 
@@ -34,25 +35,27 @@ def _lapack_eigh(a: Array) -> tuple[Array, Array]:
     return w, v
 
 
-def _make_eigh(policy: AbstractDegeneracyPolicy):
-    @jax.custom_jvp
-    def eigh_hermitian(a):
-        return _lapack_eigh(a)
+def _eigh_forward(a: Array, *, policy: AbstractDegeneracyPolicy) -> tuple[Array, Array]:
+    del policy
+    return _lapack_eigh(a)
 
-    @eigh_hermitian.defjvp
-    def eigh_hermitian_jvp(primals, tangents):
-        # First-order perturbation theory, with the degeneracy policy on 1/(w_j - w_i):
-        #   X = V^H dA V,   dw_i = Re X_ii,   dV = V (F o X),   F_ij = 1/(w_j - w_i), F_ii = 0.
-        # (Giles, "An extended collection of matrix derivative results", 2008, sec. 3.1.)
-        (a,), (da,) = primals, tangents
-        w, v = eigh_hermitian(a)
-        x = _h(v) @ da @ v
-        f = inverse_differences(eigenvalue_differences(w), gap_scale(w), policy)
-        dw = jnp.real(jnp.diagonal(x, axis1=-2, axis2=-1))
-        dv = v @ (f.astype(x.dtype) * x)
-        return (w, v), (dw, dv)
 
-    return eigh_hermitian
+def _eigh_jvp(primals, tangents, *, policy):
+    # First-order perturbation theory, with the degeneracy policy on 1/(w_j - w_i):
+    #   X = V^H dA V,   dw_i = Re X_ii,   dV = V (F o X),   F_ij = 1/(w_j - w_i), F_ii = 0.
+    # (Giles, "An extended collection of matrix derivative results", 2008, sec. 3.1.)
+    (a,), (da,) = primals, tangents
+    w, v = _eigh_p.bind(a, policy=policy)
+    x = _h(v) @ da @ v
+    f = inverse_differences(eigenvalue_differences(w), gap_scale(w), policy)
+    dw = jnp.real(jnp.diagonal(x, axis1=-2, axis2=-1))
+    dv = v @ (f.astype(x.dtype) * x)
+    return (w, v), (dw, dv)
+
+
+# A primitive, not a custom_jvp: inside lax.scan the rule of a custom_jvp is dropped from the
+# forward pass of reverse mode, and second derivatives then met JAX's own rule (see _primitive).
+_eigh_p = jvp_primitive("diffsci_eigh", _eigh_forward, _eigh_jvp)
 
 
 def eigh_hermitian(
@@ -61,7 +64,8 @@ def eigh_hermitian(
     """`eigh` of an already Hermitian, checked matrix, with its derivative rule (internal)."""
     if degeneracy is None:
         degeneracy = MaskDegeneracies()
-    return _make_eigh(degeneracy)(a)
+    w, v = _eigh_p.bind(a, policy=degeneracy)
+    return w, v
 
 
 def _cholesky(b: Array, who: str) -> Array:

@@ -1,7 +1,9 @@
 """Singular value decomposition and truncated SVD with derivatives that are right.
 
-Both functions are `custom_jvp`s whose tangent rules are linear in the tangent of `a`, so JAX
-transposes them for reverse mode, and `jacfwd`, `jacrev`, `hessian` and `vmap` all work.
+Both functions are JAX primitives with their own JVP rule (`_primitive.py`; not `custom_jvp`s,
+whose rules the reverse mode of `lax.scan` drops), linear in the tangent of `a`, so JAX transposes
+them for reverse mode, and `jacfwd`, `jacrev`, `hessian` and `vmap` all work, inside `lax.scan`
+too.
 
 Notation used in the rules below: $A = U S V^H$ with $A$ of shape $(m, n)$, $p = \\min(m, n)$,
 $U$ of shape $(m, p)$, $V$ of shape $(n, p)$, $S = \\mathrm{diag}(s)$ with
@@ -26,12 +28,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.core import ShapedArray
-from jax.extend.core import Primitive
-from jax.interpreters import ad, batching, mlir
 from jaxtyping import Array, ArrayLike, Inexact, Real
 
 from ._degeneracy import AbstractDegeneracyPolicy, MaskDegeneracies, inverse_differences
+from ._primitive import jvp_primitive
 
 __all__ = ["svd", "truncated_svd"]
 
@@ -107,43 +107,6 @@ def _tsvd_forward(a: Array, *, k: int, policy) -> tuple[Array, Array, Array]:
     del policy
     u, s, vh = jax.lax.linalg.svd(a, full_matrices=False, compute_uv=True)
     return u[..., :, :k], s[..., :k], vh[..., :k, :]
-
-
-def _primitive(name, forward, jvp_rule):
-    """A JAX primitive computing `forward(a, **params)` whose JVP is `jvp_rule`.
-
-    Not a `jax.custom_jvp`: JAX drops custom JVP rules that partial evaluation meets with unknown
-    inputs, and the reverse mode of `lax.scan` partially evaluates its forward body with the
-    carry unknown (the hoisting of loop-invariant residuals), so inside a scan the forward pass
-    of `jax.grad` held the bare `lax.linalg.svd` and a second derivative (`jax.hessian`)
-    differentiated it with JAX's own rule, which is NaN at repeated (e.g. zero) singular values.
-    A primitive is never inlined, so every order of differentiation goes through `jvp_rule`.
-    """
-    prim = Primitive(name)
-    prim.multiple_results = True
-    prim.def_impl(lambda a, **params: forward(a, **params))
-
-    def abstract_eval(a, **params):
-        outs = jax.eval_shape(lambda x: forward(x, **params), a)
-        return [ShapedArray(o.shape, o.dtype) for o in outs]
-
-    def batch(args, dims, **params):
-        (a,), (d,) = args, dims
-        return prim.bind(jnp.moveaxis(a, d, 0), **params), [0, 0, 0]
-
-    def jvp(primals, tangents, **params):
-        (da,) = tangents
-        if type(da) is ad.Zero:
-            outs = prim.bind(*primals, **params)
-            return outs, [ad.Zero.from_primal_value(o) for o in outs]
-        outs, t_outs = jvp_rule(primals, tangents, **params)
-        return list(outs), list(t_outs)
-
-    prim.def_abstract_eval(abstract_eval)
-    mlir.register_lowering(prim, mlir.lower_fun(forward, multiple_results=True))
-    batching.primitive_batchers[prim] = batch
-    ad.primitive_jvps[prim] = jvp
-    return prim
 
 
 def _svd(a, *, full_matrices, policy):
@@ -292,8 +255,8 @@ def _tsvd_jvp(primals, tangents, *, k, policy):
     return (uk, sk, vhk), (du, ds.astype(s.dtype), _h(dv))
 
 
-_svd_p = _primitive("diffsci_svd", _svd_forward, _svd_jvp)
-_tsvd_p = _primitive("diffsci_truncated_svd", _tsvd_forward, _tsvd_jvp)
+_svd_p = jvp_primitive("diffsci_svd", _svd_forward, _svd_jvp)
+_tsvd_p = jvp_primitive("diffsci_truncated_svd", _tsvd_forward, _tsvd_jvp)
 
 
 def truncated_svd(

@@ -41,7 +41,7 @@ def ising_log_z(
     - `h`: magnetic field.
     - `chi`: bond dimension χ kept at each truncation.
     - `method`: `"hotrg"` (Xie et al. 2012; more accurate at the same χ) or `"trg"` (Levin and
-      Nave 2007; first derivatives only for now, see `diffsci.tn.trg`).
+      Nave 2007).
     - `steps`: coarse-graining steps; the lattice is a torus of $2^{\text{steps}}$ sites (the
       default 30 is the thermodynamic limit to ~1e-9 even at $T_c$).
     - `checkpoint`: recompute each RG step in the backward pass to bound memory.

@@ -19,8 +19,7 @@ def _root(s):
     matrices that stay rank 2 for every coupling), so the kept block can contain singular values
     at round-off level; they stay zero under any perturbation of the couplings, and their
     derivative is zero. Cutting them at the rank tolerance, with the double-`where` idiom so that
-    no derivative of any order sees 1/sqrt(0), keeps the square root out of the way (second
-    derivatives through `trg` are still NaN for another reason, see the Limits of `trg`).
+    no derivative of any order sees 1/sqrt(0), keeps the square root out of the way.
     """
     tol = s[0] * jnp.finfo(s.dtype).eps * 4 * s.shape[0]
     keep = s > tol
@@ -88,10 +87,12 @@ def trg(
 
     Cost per step: an SVD of a χ² × χ² matrix twice and an O(χ⁶) contraction.
 
-    **Limits:** second derivatives (`jax.hessian`, the specific heat) are NaN at present: the
-    first steps are rank deficient by construction, and the second-order rule of
-    `diffsci.linalg.svd` on matrices with exactly zero singular values gives NaN inside
-    `lax.scan` (not outside it). First derivatives are exact. Use `hotrg` for second derivatives.
+    Derivatives of every order (`jax.grad`, `jax.hessian` for the specific heat) are exact
+    derivatives of this truncated network, including on the rank-deficient first steps, whose
+    exactly zero singular values the rule of `diffsci.linalg.svd` handles.
+
+    **Limits:** where the truncation cuts through a degenerate multiplet the truncated network has
+    no derivative (see the docs page on tensor networks); compare with a finite difference.
     """
     tensor = jnp.asarray(tensor)
     check_rg_arguments("trg", tensor, chi, steps)

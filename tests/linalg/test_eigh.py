@@ -293,3 +293,33 @@ def test_generalized_with_identity_overlap_is_standard(b):
     np.testing.assert_allclose(eigvalsh(a, np.eye(3)), eigvalsh(a), atol=1e-12)
     # scaling b by 2 halves the eigenvalues
     np.testing.assert_allclose(eigvalsh(a, 2 * b), eigvalsh(a, b) / 2, atol=1e-12)
+
+
+def test_second_derivative_inside_scan_at_degenerate_eigenvalues():
+    # Reverse mode through lax.scan partially evaluates the forward body with the carry unknown,
+    # which inlined a custom_jvp: jax.hessian then met JAX's own eigh rule, NaN at the exactly
+    # degenerate (zero) eigenvalues of a rank-deficient carry. Against central differences of
+    # the first derivative in float64.
+    rng = np.random.default_rng(3)
+    b, c = rng.normal(size=(2, 3, 3))
+    a0 = np.zeros((6, 6))
+    a0[:3, :3] = b + b.T
+    da = np.zeros((6, 6))
+    da[:3, :3] = c + c.T
+
+    def body(a, _):
+        w, v = eigh(a)
+        n = (v * w**3) @ v.T
+        n = n / jnp.linalg.norm(n)
+        return n, jnp.sum(n * a0)
+
+    def f(x):
+        _, ys = jax.lax.scan(body, jnp.asarray(a0 + x * da), None, length=2)
+        return jnp.sum(ys)
+
+    x, step = 0.3, 1e-4
+    hess = jax.jit(jax.hessian(f))(x)
+    grad = jax.jit(jax.grad(f))
+    fd = (grad(x + step) - grad(x - step)) / (2 * step)
+    assert np.isfinite(hess)
+    np.testing.assert_allclose(hess, fd, rtol=1e-6)
