@@ -23,6 +23,8 @@ from diffsci.linalg import (
 from diffsci.testing import check_grads
 from diffsci.testing.strategies import hermitian_matrices, spd_matrices, symmetric_matrices
 
+from ._scan import assert_scan_hessian_matches_fd
+
 RUNTIME_ERRORS = (eqx.EquinoxRuntimeError, jax.errors.JaxRuntimeError)
 
 
@@ -313,13 +315,4 @@ def test_second_derivative_inside_scan_at_degenerate_eigenvalues():
         n = n / jnp.linalg.norm(n)
         return n, jnp.sum(n * a0)
 
-    def f(x):
-        _, ys = jax.lax.scan(body, jnp.asarray(a0 + x * da), None, length=2)
-        return jnp.sum(ys)
-
-    x, step = 0.3, 1e-4
-    hess = jax.jit(jax.hessian(f))(x)
-    grad = jax.jit(jax.grad(f))
-    fd = (grad(x + step) - grad(x - step)) / (2 * step)
-    assert np.isfinite(hess)
-    np.testing.assert_allclose(hess, fd, rtol=1e-6)
+    assert_scan_hessian_matches_fd(body, a0, da)

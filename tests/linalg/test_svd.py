@@ -21,6 +21,8 @@ from diffsci.linalg import (
 )
 from diffsci.testing import check_grads, strategies
 
+from ._scan import assert_scan_hessian_matches_fd
+
 # check_grads' finite-difference error estimate is optimistic by a few ulps-times-condition on
 # these rules (|AD - FD| ~ 1e-13 on O(1) outputs, AD agreeing with two independent AD paths to
 # 1e-15); a small relative slack absorbs it.
@@ -273,16 +275,7 @@ def test_second_derivative_inside_scan_at_zero_singular_values(truncate):
         b = b / jnp.linalg.norm(b)
         return b, jnp.sum(b * a0)
 
-    def f(x):
-        _, ys = jax.lax.scan(body, jnp.asarray(a0 + x * da), None, length=2)
-        return jnp.sum(ys)
-
-    x, step = 0.3, 1e-4
-    hess = jax.jit(jax.hessian(f))(x)
-    grad = jax.jit(jax.grad(f))
-    fd = (grad(x + step) - grad(x - step)) / (2 * step)
-    assert np.isfinite(hess)
-    np.testing.assert_allclose(hess, fd, rtol=1e-6)
+    assert_scan_hessian_matches_fd(body, a0, da)
 
 
 # --------------------------------------------------------------------------------------------
