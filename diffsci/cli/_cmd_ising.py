@@ -4,11 +4,16 @@ ln Z per site comes from HOTRG (or TRG) on a torus of 2^steps sites; the energy 
 -d lnZ/dβ (``jax.grad``) and the specific heat β² d² lnZ/dβ² (``jax.hessian``), both through
 the truncated SVD/eigendecompositions of every RG step. Each temperature is printed as it is done
 and a figure compares the three curves with Onsager's exact solution.
+
+Every finished temperature is checkpointed (`<out>/checkpoints/ising-<hash of the settings>`, a
+`.npz` with a JSON sidecar, no pickle): stop a sweep and run the same command again to resume it,
+with the finished temperatures read back instead of recomputed.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 
@@ -66,10 +71,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_output_argument(parser, "out/ising")
 
 
-def thermodynamics(temps, *, chi, method="hotrg", steps=30, progress=None):
+def thermodynamics(temps, *, chi, method="hotrg", steps=30, progress=None, checkpoint=None):
     """ln Z/N, u and C at each temperature through `diffsci.tn.ising_log_z`, as numpy arrays.
 
-    `progress(i, T, log_z, u, c, seconds)` is called after each temperature.
+    `progress(i, T, log_z, u, c, seconds)` is called after each temperature (`seconds` is None
+    for a temperature read back from the checkpoint). With `checkpoint` (a path without
+    extension) the rows done so far are saved after each temperature, and a run whose settings and
+    temperatures match the saved ones starts after the last saved row.
     """
     import jax
     import jax.numpy as jnp
@@ -89,13 +97,30 @@ def thermodynamics(temps, *, chi, method="hotrg", steps=30, progress=None):
         )
         return value, -slope, beta**2 * curvature
 
+    from diffsci.utils import checkpoint_exists, load_checkpoint, save_checkpoint
+
+    settings = {"chi": chi, "method": method, "steps": steps}
     rows = []
-    for i, temp in enumerate(temps):
+    if checkpoint is not None and checkpoint_exists(checkpoint):
+        saved, meta = load_checkpoint(checkpoint)
+        done = np.asarray(saved["temps"])
+        if meta.get("settings") == settings and np.array_equal(done, temps[: done.size]):
+            rows = [list(map(float, r)) for r in np.asarray(saved["rows"]).reshape(-1, 3)]
+            for i, values in enumerate(rows):
+                if progress is not None:
+                    progress(i, float(temps[i]), *values, None)
+    for i in range(len(rows), len(temps)):
         start = time.perf_counter()
-        values = [float(v) for v in one(jnp.asarray(1.0 / float(temp)))]
+        values = [float(v) for v in one(jnp.asarray(1.0 / float(temps[i])))]
         rows.append(values)
+        if checkpoint is not None:
+            save_checkpoint(
+                checkpoint,
+                {"temps": np.asarray(temps[: i + 1], float), "rows": np.asarray(rows, float)},
+                metadata={"settings": settings},
+            )
         if progress is not None:
-            progress(i, float(temp), *values, time.perf_counter() - start)
+            progress(i, float(temps[i]), *values, time.perf_counter() - start)
     table = np.array(rows)
     return table[:, 0], table[:, 1], table[:, 2]
 
@@ -167,15 +192,24 @@ def run(args) -> int:
     ref = exact_curves(temps)
 
     def progress(i, temp, log_z, u, c, seconds):
+        when = "(from checkpoint)" if seconds is None else f"({seconds:.1f} s)"
         print(
             f"[{i + 1:>2}/{len(temps):<2}] {temp:7.4f} {log_z:12.8f} {log_z - ref[0][i]:9.1e} "
-            f"{u:10.6f} {u - ref[1][i]:9.1e} {c:8.4f} {ref[2][i]:8.4f}   ({seconds:.1f} s)",
+            f"{u:10.6f} {u - ref[1][i]:9.1e} {c:8.4f} {ref[2][i]:8.4f}   {when}",
             flush=True,
         )
 
+    tag = hashlib.sha256(
+        f"{args.method}-{args.chi}-{args.steps}-{temps.tolist()}".encode()
+    ).hexdigest()[:12]
     start = time.perf_counter()
     log_z, u, c = thermodynamics(
-        temps, chi=args.chi, method=args.method, steps=args.steps, progress=progress
+        temps,
+        chi=args.chi,
+        method=args.method,
+        steps=args.steps,
+        progress=progress,
+        checkpoint=out / "checkpoints" / f"ising-{tag}",
     )
     elapsed = time.perf_counter() - start
     if not (np.all(np.isfinite(log_z)) and np.all(np.isfinite(u)) and np.all(np.isfinite(c))):
