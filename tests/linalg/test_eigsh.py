@@ -156,7 +156,7 @@ def test_grads_fd_and_dense(complex_):
     (check_grads, forward and reverse) and against the dense eigh derivative."""
     A, B, t, O, v0 = _problem(n=40, complex_=complex_, seed=1 + complex_)
     f = _loss_sparse(A, B, O, v0, k=3)
-    check_grads(f, t, order=1, modes=("fwd", "rev"), jit=False, vmap=False)
+    check_grads(f, t, order=1, modes=("fwd", "rev"))
     fd = _loss_dense(A, B, O, k=3)
     np.testing.assert_allclose(f(t), fd(t), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(jax.jacfwd(f)(t), jax.jacrev(fd)(t), rtol=1e-8, atol=1e-9)
@@ -180,7 +180,7 @@ def test_second_order_check_grads():
         psi = r.eigenvectors[:, 1]
         return r.eigenvalues[0] + psi @ O @ psi
 
-    check_grads(f, t, order=2, modes=("fwd", "rev"), jit=False, vmap=False)
+    check_grads(f, t, order=2, modes=("fwd", "rev"))
 
 
 def test_degenerate_multiplet_gauge_invariant():
