@@ -17,6 +17,11 @@ from ._divergence import ExactLaplacian as ExactLaplacian
 from ._divergence import Hutchinson as Hutchinson
 from ._flow import MongeAmpereFlow as MongeAmpereFlow
 from ._flow import standard_normal_log_prob as standard_normal_log_prob
+from ._latent import AbstractLogDet as AbstractLogDet
+from ._latent import IntegratedLogDet as IntegratedLogDet
+from ._latent import JacobianLogDet as JacobianLogDet
+from ._latent import LatentEnergy as LatentEnergy
+from ._latent import latent_energy as latent_energy
 from ._potentials import AbstractPotential as AbstractPotential
 from ._potentials import LatticeConvPotential as LatticeConvPotential
 from ._potentials import OneLayerPotential as OneLayerPotential

@@ -20,6 +20,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 
@@ -213,6 +214,9 @@ class PermutationInvariantPotential(AbstractPotential):
         return self.rho(jnp.append(pooled, t)) + 0.5 * self.q * jnp.sum(x**2)
 
 
+_DENSE_MAX_SITES = 1024
+
+
 def _d4_symmetrize(kernel):
     """Average of a (k, k) kernel over the 8 symmetries of the square (rotations, reflections)."""
     rots = [jnp.rot90(kernel, r) for r in range(4)]
@@ -235,6 +239,12 @@ class LatticeConvPotential(AbstractPotential):
     invariant under lattice rotations and reflections as well. Wrap it in `SpinFlipSymmetric` for
     the $\mathbb Z_2$ symmetry of Ising-like fields.
 
+    With `global_channels` $G > 0$ it adds functions of the uniform mode $M = \sum_s x(s)/\sqrt D$,
+    $\sum_{g=1}^G \alpha_g\,\sigma(w_g M + c_g + d_g t)$ (Laplacian
+    $\sum_g \alpha_g w_g^2\sigma''$): a lattice-wide degree of freedom that a $k\times k$
+    convolution cannot build, needed near $T_c$, where the magnetization of a finite lattice is
+    bimodal. It keeps every symmetry above.
+
     **Arguments:**
 
     - `shape`: $(L_1, L_2)$.
@@ -242,6 +252,7 @@ class LatticeConvPotential(AbstractPotential):
     - `kernel_size`: $k$ (odd, at most $\min(L_1, L_2)$).
     - `activation`: $\sigma$: `"softplus"` (default), `"tanh"` or `"logcosh"`.
     - `rotations`: impose the point-group symmetry of the square lattice.
+    - `global_channels`: $G$, the number of functions of the uniform mode (default 0).
     - `key`: a JAX PRNG key.
     """
 
@@ -250,13 +261,17 @@ class LatticeConvPotential(AbstractPotential):
     e: Float[Array, " C"]
     a: Float[Array, " C"]
     q: Float[Array, ""]
+    global_w: Float[Array, " G"]
+    global_b: Float[Array, " G"]
+    global_e: Float[Array, " G"]
+    global_a: Float[Array, " G"]
     shape: tuple[int, int] = eqx.field(static=True)
     activation: str = eqx.field(static=True)
     rotations: bool = eqx.field(static=True)
 
     def __init__(self, shape: tuple[int, int], channels: int = 4, kernel_size: int = 3, *,
-                 activation: str = "softplus", rotations: bool = False, key: PRNGKeyArray,
-                 dtype=None):
+                 activation: str = "softplus", rotations: bool = False,
+                 global_channels: int = 0, key: PRNGKeyArray, dtype=None):
         _check_activation(activation)
         shape = (int(shape[0]), int(shape[1]))
         if kernel_size % 2 != 1 or kernel_size > min(shape):
@@ -267,12 +282,22 @@ class LatticeConvPotential(AbstractPotential):
         if rotations and shape[0] != shape[1]:
             raise ValueError(f"LatticeConvPotential: rotations need a square lattice, got {shape}")
         dtype = jnp.result_type(float) if dtype is None else dtype
-        kk, kb, ke, ka = jr.split(key, 4)
+        if int(global_channels) < 0:
+            raise ValueError(
+                f"LatticeConvPotential: global_channels must be >= 0, got {global_channels}"
+            )
+        kk, kb, ke, ka, kg = jr.split(key, 5)
         self.kernel = jr.normal(kk, (channels, kernel_size, kernel_size), dtype) / kernel_size
         self.b = jr.normal(kb, (channels,), dtype)
         self.e = jr.normal(ke, (channels,), dtype)
         self.a = 0.1 * jr.normal(ka, (channels,), dtype) / math.sqrt(channels * shape[0] * shape[1])
         self.q = jnp.zeros((), dtype)
+        g = int(global_channels)
+        kw, kb2, ke2, ka2 = jr.split(kg, 4)
+        self.global_w = jr.normal(kw, (g,), dtype)
+        self.global_b = jr.normal(kb2, (g,), dtype)
+        self.global_e = jr.normal(ke2, (g,), dtype)
+        self.global_a = 0.1 * jr.normal(ka2, (g,), dtype) / math.sqrt(max(g, 1))
         self.shape = shape
         self.activation = activation
         self.rotations = rotations
@@ -282,31 +307,78 @@ class LatticeConvPotential(AbstractPotential):
             return jax.vmap(_d4_symmetrize)(self.kernel)
         return self.kernel
 
+    def _offsets(self):
+        r = self.kernel.shape[-1] // 2
+        k = self.kernel.shape[-1]
+        return [(i, j, i - r, j - r) for i in range(k) for j in range(k)]
+
+    def _dense(self, kernels):
+        """The convolutions as matrices, `M[c, s, d] = K_c(d - s)` (periodic): `h_c = M_c x`."""
+        l1, l2 = self.shape
+        rows, cols, taps = [], [], []
+        for i, j, di, dj in self._offsets():
+            a, b = np.meshgrid(np.arange(l1), np.arange(l2), indexing="ij")
+            rows.append((a * l2 + b).ravel())
+            cols.append((((a + di) % l1) * l2 + (b + dj) % l2).ravel())
+            taps.append(np.full(l1 * l2, i * kernels.shape[-1] + j))
+        rows, cols, taps = (np.concatenate(v) for v in (rows, cols, taps))
+        flat = kernels.reshape(kernels.shape[0], -1)
+        m = jnp.zeros((kernels.shape[0], l1 * l2, l1 * l2), kernels.dtype)
+        return m.at[:, rows, cols].add(flat[:, taps])
+
+    def _use_dense(self):
+        # a dense (D, D) matrix per channel beats k*k shifted copies on small lattices (few large
+        # operations instead of many small ones); the rolls win on large ones
+        return self.shape[0] * self.shape[1] <= _DENSE_MAX_SITES
+
     def _pre(self, x, t):
-        field = x.reshape(self.shape)
         kernels = self._kernels()
-        k = kernels.shape[-1]
-        r = k // 2
+        bias = (self.b + self.e * t)[:, None]
+        if self._use_dense():
+            m = self._dense(kernels)
+            return jnp.einsum("csd,d->cs", m, x) + bias, (kernels, m)
+        field = x.reshape(self.shape)
         h = jnp.zeros((kernels.shape[0],) + self.shape, x.dtype)
-        for i in range(k):
-            for j in range(k):
-                shifted = jnp.roll(field, (-(i - r), -(j - r)), axis=(0, 1))  # x(s + u)
-                h = h + kernels[:, i, j, None, None] * shifted[None]
-        return h + (self.b + self.e * t)[:, None, None], kernels
+        for i, j, di, dj in self._offsets():
+            shifted = jnp.roll(field, (-di, -dj), axis=(0, 1))  # x(s + u)
+            h = h + kernels[:, i, j, None, None] * shifted[None]
+        return h.reshape(kernels.shape[0], -1) + bias, (kernels, None)
+
+    def _global(self, x, t):
+        """sigma, sigma', sigma'' of w_g M + c_g + d_g t, M = sum(x) / sqrt(D)."""
+        mode = jnp.sum(x) / math.sqrt(x.size)
+        return _ACTIVATIONS[self.activation](self.global_w * mode + self.global_b
+                                             + self.global_e * t)
 
     def __call__(self, x, t):
         z, _ = self._pre(x, t)
         s, _, _ = _ACTIVATIONS[self.activation](z)
-        return jnp.dot(self.a, jnp.sum(s, axis=(1, 2))) + 0.5 * self.q * jnp.sum(x**2)
+        g, _, _ = self._global(x, t)
+        return (jnp.dot(self.a, jnp.sum(s, axis=1)) + 0.5 * self.q * jnp.sum(x**2)
+                + jnp.dot(self.global_a, g))
 
     @property
     def has_analytic_laplacian(self) -> bool:
         return True
 
     def grad_and_laplacian(self, x, t):
-        z, kernels = self._pre(x, t)
-        _, _, d2s = _ACTIVATIONS[self.activation](z)
-        grad = jax.grad(self.__call__)(x, t)  # one reverse pass: a transposed convolution
+        z, (kernels, m) = self._pre(x, t)
+        _, ds, d2s = _ACTIVATIONS[self.activation](z)
+        g = self.a[:, None] * ds  # d phi / d h_c(s)
+        if m is not None:
+            grad = jnp.einsum("cs,csd->d", g, m)
+        else:  # the transposed convolution: sum_u K(u) g(r - u)
+            g = g.reshape((-1,) + self.shape)
+            grad = jnp.zeros(self.shape, x.dtype)
+            for i, j, di, dj in self._offsets():
+                shifted = jnp.roll(g, (di, dj), axis=(1, 2))
+                grad = grad + jnp.sum(kernels[:, i, j, None, None] * shifted, axis=0)
+            grad = grad.ravel()
+        _, dg, d2g = self._global(x, t)
+        grad = grad + self.q * x + jnp.dot(self.global_a * dg, self.global_w) / math.sqrt(x.size)
+        # the offsets are distinct modulo the sides (kernel_size <= min(shape)), so each row of
+        # M_c holds each tap once and the Hessian's diagonal is sum_s sigma'' |K_c|^2
         norms = jnp.sum(kernels**2, axis=(1, 2))
-        lap = jnp.dot(self.a * norms, jnp.sum(d2s, axis=(1, 2))) + self.q * x.size
+        lap = (jnp.dot(self.a * norms, jnp.sum(d2s, axis=1)) + self.q * x.size
+               + jnp.dot(self.global_a * d2g, self.global_w**2))
         return grad, lap

@@ -21,6 +21,16 @@ from ._dynamics import lorenz as lorenz
 from ._dynamics import lorenz_fit_problem as lorenz_fit_problem
 from ._dynamics import sir as sir
 from ._dynamics import sir_fit_problem as sir_fit_problem
+from ._hs import IsingHubbardStratonovich as IsingHubbardStratonovich
+from ._hs import ising_hubbard_stratonovich as ising_hubbard_stratonovich
+from ._ipeps import HEISENBERG_IPEPS_REFERENCE as HEISENBERG_IPEPS_REFERENCE
+from ._ipeps import HEISENBERG_QMC_ENERGY as HEISENBERG_QMC_ENERGY
+from ._ipeps import heisenberg_bond as heisenberg_bond
+from ._ipeps import heisenberg_ipeps as heisenberg_ipeps
+from ._ipeps import ipeps_initial_tensor as ipeps_initial_tensor
+from ._ipeps import tfim_bond as tfim_bond
+from ._ipeps import tfim_ipeps as tfim_ipeps
+from ._ipeps import tfim_product_state_energy as tfim_product_state_energy
 from ._ising import IsingThermodynamics as IsingThermodynamics
 from ._ising import hopfield_couplings as hopfield_couplings
 from ._ising import ising_energy as ising_energy
@@ -28,6 +38,9 @@ from ._ising import ising_exact as ising_exact
 from ._ising import ising_thermodynamics as ising_thermodynamics
 from ._ising import sk_couplings as sk_couplings
 from ._ising import square_lattice_couplings as square_lattice_couplings
+from ._kaufman import kaufman_log_z as kaufman_log_z
+from ._latent_hmc import LatentHMC as LatentHMC
+from ._latent_hmc import latent_hmc as latent_hmc
 from ._lattice import AbstractLatticeTarget as AbstractLatticeTarget
 from ._lattice import DensityTarget as DensityTarget
 from ._lattice import LatticeEngineeringResult as LatticeEngineeringResult

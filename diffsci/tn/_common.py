@@ -1,12 +1,22 @@
-"""Shared machinery of the real-space renormalization groups: normalization, scan, checks."""
+"""Shared machinery of the real-space renormalization groups: normalization, scan, checks,
+and the multiplet-aware truncation."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, Int
+
+from diffsci.linalg import default_rtol
+
+# Two values of the truncated spectrum closer than MULTIPLET_RTOL times the largest one are one
+# multiplet (see `multiplet_cut`). Chosen by measurement (docs/tn.md, "Truncation and
+# multiplets"): symmetry multiplets are split by roundoff to ~1e-15 of the largest value, and the
+# genuine gaps at a cut in the Ising and Potts models are above ~1e-8 of it.
+MULTIPLET_RTOL = 1e-10
 
 
 def check_rg_arguments(name: str, tensor, chi, steps) -> None:
@@ -31,6 +41,84 @@ def check_rg_arguments(name: str, tensor, chi, steps) -> None:
         raise TypeError(f"{name}: expected a real floating-point tensor, got dtype {tensor.dtype}")
 
 
+def check_multiplet_rtol(name: str, multiplet_rtol) -> float:
+    """The tolerance as a Python float; `ValueError` naming what was given if it is not one."""
+    if multiplet_rtol is None:
+        return MULTIPLET_RTOL
+    if isinstance(multiplet_rtol, bool) or not isinstance(multiplet_rtol, (int, float)):
+        raise ValueError(
+            f"{name}: multiplet_rtol must be a float in [0, 1) or None, got {multiplet_rtol!r}"
+        )
+    if not 0.0 <= multiplet_rtol < 1.0:
+        raise ValueError(f"{name}: multiplet_rtol must be in [0, 1), got {multiplet_rtol!r}")
+    return float(multiplet_rtol)
+
+
+def effective_rtol(rtol: float, size: int, dtype) -> float:
+    """`rtol`, but never below the degeneracy tolerance of `diffsci.linalg` (100 sqrt(n) eps of
+    the dtype), so that round-off-split multiplets are caught in float32 too."""
+    return max(rtol, default_rtol(size, dtype))
+
+
+class Cut(eqx.Module):
+    """Where one truncation cut its spectrum (internal; `TruncationInfo` collects them)."""
+
+    kept_rank: Int[Array, ""]
+    dropped: Int[Array, ""]
+    gap: Float[Array, ""]
+
+
+def multiplet_cut(values: Float[Array, " p"], k: int, rtol: float) -> tuple[Array, Cut]:
+    r"""Keep at most the `k` largest of the descending `values`, never part of a multiplet.
+
+    Consecutive values with $v_i - v_{i+1} \le \mathrm{rtol}\cdot v_1$ belong to one multiplet
+    (values below $\mathrm{rtol}\cdot v_1$ count as zero and form one multiplet with the zeros).
+    If the cut after $v_k$ splits a multiplet ($v_k - v_{k+1} \le \mathrm{rtol}\cdot v_1$),
+    the kept members of that multiplet are dropped as well: the kept set is the first
+    $r \le k$ values, with $r$ the largest index $\le k$ such that $v_r - v_{r+1}$ is a gap.
+    If no such index exists (the whole kept block belongs to the multiplet that the cut splits)
+    all $k$ stay, and `Cut.gap` reports the (tiny) gap.
+
+    The kept set is a piecewise-constant function of the values, so it carries no derivative
+    (`stop_gradient`); the shapes stay static and the caller zeroes the dropped states with a
+    `where` on the mask.
+
+    **Returns:** `(keep, cut)`: a boolean mask of shape `(k,)`, true on the first `r` entries,
+    and a `Cut` with the kept rank $r$, the number of dropped states that are not numerical
+    zeros, and the gap at the cut,
+    $(v_r - v_{r+1}) / v_1$ (1 where nothing is cut).
+    """
+    values = jax.lax.stop_gradient(values)
+    p = values.shape[0]
+    if k >= p:
+        keep = jnp.ones((p,), dtype=bool)
+        one = jnp.ones((), dtype=values.dtype)
+        return keep, Cut(jnp.asarray(p), jnp.asarray(0), one)
+    rtol = effective_rtol(rtol, p, values.dtype)
+    scale = values[0]
+    gaps = values[:k] - values[1 : k + 1]  # gaps[i]: between values i and i + 1 (0-based)
+    is_gap = gaps > rtol * scale
+    index = jnp.arange(1, k + 1)
+    rank = jnp.max(jnp.where(is_gap, index, 0))
+    rank = jnp.where(rank == 0, k, rank)
+    keep = jnp.arange(k) < rank
+    # Dropped states that carry weight (numerical zeros are not counted).
+    dropped = jnp.sum(~keep & (values[:k] > rtol * scale))
+    # An all-zero spectrum (a zero tensor) has scale 0: report a gap of 0 rather than 0/0.
+    safe_scale = jnp.where(scale > 0, scale, 1.0)
+    gap = jnp.where(scale > 0, gaps[rank - 1] / safe_scale, 0.0)
+    return keep, Cut(rank, dropped, gap)
+
+
+def merge_cuts(*cuts: Cut) -> Cut:
+    """The worst of several truncations of one step: smallest rank, most dropped, smallest gap."""
+    return Cut(
+        jnp.min(jnp.stack([c.kept_rank for c in cuts])),
+        jnp.max(jnp.stack([c.dropped for c in cuts])),
+        jnp.min(jnp.stack([c.gap for c in cuts])),
+    )
+
+
 def normalize(tensor):
     """`tensor / c` and `log c`, with c the Frobenius norm (smooth, so exact derivatives)."""
     norm = jnp.sqrt(jnp.sum(tensor * tensor))
@@ -38,10 +126,13 @@ def normalize(tensor):
 
 
 def run_rg(
-    step: Callable[[Array], Array], tensor: Float[Array, "a a b b"], steps: int, checkpoint: bool
-) -> Float[Array, ""]:
+    step: Callable[[Array], tuple[Array, Cut]],
+    tensor: Float[Array, "a a b b"],
+    steps: int,
+    checkpoint: bool,
+) -> tuple[Float[Array, ""], Cut]:
     r"""ln Z per site of the infinite lattice, by `steps` coarse-graining steps that each halve the
-    number of tensors.
+    number of tensors, and the `Cut` of every step (fields of shape `(steps,)`).
 
     With $T_0$ the local tensor and $T_n$ = `step`($T_{n-1}$) (one tensor for $2^n$ sites), each
     normalized by its norm $c_n$, the partition function of $N = 2^{n_s}$ sites on a torus is
@@ -56,23 +147,32 @@ def run_rg(
     body = jax.checkpoint(step) if checkpoint else step
     tensor, log_c = normalize(tensor)
     total = log_c
+    cuts = []
     n = 0
     while n < steps:
-        out_shape = jax.eval_shape(step, tensor).shape
+        out_shape = jax.eval_shape(step, tensor)[0].shape
         if out_shape == tensor.shape:
             break
-        tensor, log_c = normalize(body(tensor))
+        tensor, cut = body(tensor)
+        tensor, log_c = normalize(tensor)
+        cuts.append(cut)
         n += 1
         total = total + log_c / 2.0**n
+    cuts = jax.tree.map(lambda *xs: jnp.stack(xs), *cuts) if cuts else None
     remaining = steps - n
     if remaining > 0:
         weights = 0.5 ** jnp.arange(n + 1, steps + 1, dtype=tensor.dtype)
 
         def scan_body(t, weight):
-            t, log_c = normalize(body(t))
-            return t, weight * log_c
+            t, cut = body(t)
+            t, log_c = normalize(t)
+            return t, (weight * log_c, cut)
 
-        tensor, logs = jax.lax.scan(scan_body, tensor, weights)
+        tensor, (logs, scan_cuts) = jax.lax.scan(scan_body, tensor, weights)
         total = total + jnp.sum(logs)
+        if cuts is None:
+            cuts = scan_cuts
+        else:
+            cuts = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), cuts, scan_cuts)
     trace = jnp.einsum("xxyy->", tensor)
-    return total + jnp.log(jnp.abs(trace)) / 2.0**steps
+    return total + jnp.log(jnp.abs(trace)) / 2.0**steps, cuts

@@ -19,6 +19,7 @@ def ising_log_z(
     method: str = "hotrg",
     steps: int = 30,
     checkpoint: bool = True,
+    multiplet_rtol: float | None = None,
 ) -> Float[Array, ""]:
     r"""ln Z / N of the square-lattice Ising model
     $E = -\sum_{\langle ij\rangle} s_i s_j - h \sum_i s_i$ on $2^{\text{steps}}$ sites, by TRG or
@@ -39,12 +40,16 @@ def ising_log_z(
 
     - `beta`: inverse temperature (the critical point is $\beta_c = \tfrac12\ln(1+\sqrt2)$).
     - `h`: magnetic field.
-    - `chi`: bond dimension χ kept at each truncation.
+    - `chi`: bond dimension χ, an upper bound on the number of states kept at each truncation
+      (members of a degenerate multiplet that χ would split are dropped; see
+      `diffsci.tn.hotrg` and `diffsci.tn.truncation_info`).
     - `method`: `"hotrg"` (Xie et al. 2012; more accurate at the same χ) or `"trg"` (Levin and
       Nave 2007).
     - `steps`: coarse-graining steps; the lattice is a torus of $2^{\text{steps}}$ sites (the
       default 30 is the thermodynamic limit to ~1e-9 even at $T_c$).
     - `checkpoint`: recompute each RG step in the backward pass to bound memory.
+    - `multiplet_rtol`: relative tolerance below which values of a truncated spectrum form one
+      multiplet (default `None`, 1e-10).
 
     **Returns:**
 
@@ -59,4 +64,6 @@ def ising_log_z(
         raise ValueError(
             f"ising_log_z: method must be one of {sorted(_METHODS)}, got {method!r}"
         ) from None
-    return engine(ising_tensor(beta, h), chi, steps, checkpoint=checkpoint)
+    return engine(
+        ising_tensor(beta, h), chi, steps, checkpoint=checkpoint, multiplet_rtol=multiplet_rtol
+    )

@@ -481,3 +481,32 @@ def test_svd_errors():
         jax.jit(lambda a, k: truncated_svd(a, k))(jnp.ones((3, 3)), 2)
     with pytest.raises(ValueError, match="truncated_svd: expected a matrix"):
         truncated_svd(jnp.ones(3), 1)
+
+
+def test_truncated_svd_at_a_split_multiplet():
+    # s_k = s_{k+1}: the truncation itself is ambiguous (which member of the doublet {2, 2} is
+    # kept is decided by round-off), so the kept subspace has no derivative. The default policy
+    # masks the kept-discarded pair: finite, never NaN, but only right for losses that do not
+    # depend on the split; RaiseOnDegeneracy says so instead. Callers that truncate
+    # (diffsci.tn.trg, hotrg) never cut through a multiplet.
+    a = jnp.asarray(with_singular_values(31, 4, 4, [3.0, 2.0, 2.0, 1.0], False))
+    w = weights(31, (4, 4), False)
+
+    def kept_projection(policy):
+        def loss(a):
+            u, _, _ = truncated_svd(a, 2, degeneracy=policy)
+            return jnp.sum(w * (u @ u.T))  # gauge invariant: a function of U_k U_k^T
+
+        return loss
+
+    assert bool(jnp.all(jnp.isfinite(jax.grad(kept_projection(None))(a))))
+    with pytest.raises(Exception, match="degenerate"):
+        jax.block_until_ready(jax.jit(jax.grad(kept_projection(RaiseOnDegeneracy())))(a))
+    # Split by 1e-9 instead: the derivative exists, of order 1/gap, and the default gives it.
+    # A policy with a larger tolerance turns such a near-split into an error.
+    b = jnp.asarray(with_singular_values(31, 4, 4, [3.0, 2.0 + 1e-9, 2.0, 1.0], False))
+    grad = jax.grad(kept_projection(None))(b)
+    assert float(jnp.max(jnp.abs(grad))) > 1e6
+    with pytest.raises(Exception, match="degenerate"):
+        policy = RaiseOnDegeneracy(rtol=1e-6)
+        jax.block_until_ready(jax.jit(jax.grad(kept_projection(policy)))(b))

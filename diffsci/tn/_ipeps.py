@@ -1,0 +1,593 @@
+r"""Single-site C4v-symmetric iPEPS: double-layer tensors, reduced density matrices from a CTMRG
+environment, the energy per site, and its minimization with L-BFGS.
+
+The state on the infinite square lattice is built from one real tensor $A^s_{uldr}$ (physical
+leg $s$, virtual legs up, left, down, right, each of dimension $D$), the same on every site. It is
+made invariant under the point group $C_{4v}$ of the square (rotations and reflections act by
+permuting the four virtual legs), so that the norm network is $C_{4v}$ symmetric and one corner
+$C$ and one edge $T$ describe its whole environment (Liao, Liu, Wang, Xiang, PRX 9, 031041 (2019)).
+Antiferromagnets are handled by a sublattice rotation of the Hamiltonian, not of the state
+(see `diffsci.physics.heisenberg_bond`).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
+
+__all__ = [
+    "IPEPSResult",
+    "double_layer",
+    "ipeps_energy",
+    "one_site_rdm",
+    "optimize_ipeps",
+    "symmetrize_c4v",
+    "two_site_rdm",
+]
+
+# The eight elements of C4v as permutations of the axes (s, u, l, d, r) of A: four rotations by
+# 90 degrees (cyclic shifts of u, l, d, r) and four reflections.
+_C4V = (
+    (0, 1, 2, 3, 4),
+    (0, 2, 3, 4, 1),
+    (0, 3, 4, 1, 2),
+    (0, 4, 1, 2, 3),
+    (0, 1, 4, 3, 2),  # left <-> right
+    (0, 3, 2, 1, 4),  # up <-> down
+    (0, 2, 1, 4, 3),  # u <-> l, d <-> r (a diagonal)
+    (0, 4, 3, 2, 1),  # u <-> r, l <-> d (the other diagonal)
+)
+
+
+def _ctmrg():
+    from ._ctmrg import ctmrg
+
+    return ctmrg
+
+
+def _check_site_tensor(a, who: str) -> Array:
+    a = jnp.asarray(a)
+    if a.ndim != 5:
+        raise ValueError(
+            f"{who}: expected a site tensor A[s, u, l, d, r] of rank 5 (physical, up, left, down, "
+            f"right), got shape {a.shape}"
+        )
+    if not (a.shape[1] == a.shape[2] == a.shape[3] == a.shape[4]):
+        raise ValueError(
+            f"{who}: the four virtual legs of A[s, u, l, d, r] must have the same bond dimension D "
+            f"(C4v symmetric ansatz), got shape {a.shape}"
+        )
+    if not jnp.issubdtype(a.dtype, jnp.floating):
+        raise TypeError(
+            f"{who}: expected a real floating-point site tensor (real C4v iPEPS), got dtype "
+            f"{a.dtype}"
+        )
+    return a
+
+
+def _check_env(env, d: int, who: str) -> None:
+    corner, edge = env.corner, env.edge
+    chi = corner.shape[0]
+    if corner.shape != (chi, chi) or edge.shape != (chi, d, chi):
+        raise ValueError(
+            f"{who}: the environment does not fit the double-layer tensor: expected corner "
+            f"(chi, chi) and edge (chi, {d}, chi) with d = D^2 = {d}, got corner "
+            f"{corner.shape} and edge {edge.shape}"
+        )
+
+
+def _check_bond_operator(h, p: int, who: str) -> Array:
+    h = jnp.asarray(h)
+    if h.shape == (p * p, p * p):
+        h = h.reshape(p, p, p, p)
+    if h.shape != (p, p, p, p):
+        raise ValueError(
+            f"{who}: expected a two-site operator of shape ({p * p}, {p * p}) or ({p}, {p}, {p}, "
+            f"{p}) for physical dimension {p}, got shape {h.shape}"
+        )
+    if not jnp.issubdtype(h.dtype, jnp.floating):
+        raise TypeError(f"{who}: expected a real bond Hamiltonian, got dtype {h.dtype}")
+    m = h.reshape(p * p, p * p)
+    asymmetry = jnp.max(jnp.abs(m - m.T))
+    scale = jnp.max(jnp.abs(m))
+    return eqx.error_if(
+        h,
+        asymmetry > 1e3 * jnp.finfo(h.dtype).eps * scale,
+        f"{who}: the bond Hamiltonian is not a symmetric matrix (h[s1 s2, s1' s2'] must equal "
+        "h[s1' s2', s1 s2] for a real Hermitian operator)",
+    )
+
+
+def symmetrize_c4v(a: Float[ArrayLike, "p D D D D"]) -> Float[Array, "p D D D D"]:
+    r"""Project a site tensor $A^s_{uldr}$ onto the $C_{4v}$-invariant subspace.
+
+    $$A \mapsto \frac18 \sum_{g \in C_{4v}} g \cdot A,$$
+
+    where the four rotations permute the virtual legs cyclically ($u \to l \to d \to r$) and the
+    four reflections exchange opposite or adjacent legs. The result is invariant under all eight
+    permutations (the $A_1$ representation); the map is a linear orthogonal projector.
+
+    **Arguments:**
+
+    - `a`: real array of shape `(p, D, D, D, D)`, legs `(s, u, l, d, r)`.
+
+    **Returns:** the symmetrized tensor, same shape and dtype.
+    """
+    a = _check_site_tensor(a, "symmetrize_c4v")
+    return sum(jnp.transpose(a, g) for g in _C4V) / len(_C4V)
+
+
+def double_layer(
+    a: Float[ArrayLike, "p D D D D"], operator: Float[ArrayLike, "p p"] | None = None
+) -> Float[Array, "D2 D2 D2 D2"]:
+    r"""The double-layer tensor of the norm network (or with a one-site operator inserted).
+
+    $$a_{(uu')(ll')(dd')(rr')} = \sum_{s s'} A^{s}_{uldr}\, O_{s s'}\, A^{s'}_{u'l'd'r'},$$
+
+    with $O = 1$ by default, so that the network of $a$ on the square lattice is
+    $\langle\psi|\psi\rangle$ (or $\langle\psi|O_i|\psi\rangle$ with $O$ at one site). Each fused
+    leg has dimension $d = D^2$, ket index first.
+
+    **Arguments:**
+
+    - `a`: real site tensor `(p, D, D, D, D)`, legs `(s, u, l, d, r)`.
+    - `operator`: optional `(p, p)` matrix $O_{ss'}$.
+
+    **Returns:** `a[u, l, d, r]` of shape `(D², D², D², D²)`.
+    """
+    a = _check_site_tensor(a, "double_layer")
+    p, dim = a.shape[0], a.shape[1]
+    if operator is None:
+        out = jnp.einsum("sabcd,sefgh->aebfcgdh", a, a)
+    else:
+        operator = jnp.asarray(operator)
+        if operator.shape != (p, p):
+            raise ValueError(
+                f"double_layer: expected a one-site operator of shape ({p}, {p}), got "
+                f"{operator.shape}"
+            )
+        out = jnp.einsum("sabcd,st,tefgh->aebfcgdh", a, operator.astype(a.dtype), a)
+    d = dim * dim
+    return out.reshape(d, d, d, d)
+
+
+def _half(a, corner, edge):
+    r"""Left half of the horizontal two-site network, with both physical legs of its site open.
+
+    ```
+    C - T - (c)
+    |   |
+    T - A*A - (r r')      ->  L[c, r, r', e, s, s']
+    |   |
+    C - T - (e)
+    ```
+
+    Pairwise contractions in the order of the comments; with $d = D^2$ the costs are
+    $\chi^3 d$, $\chi^3 d^2$, $\chi^2 D^6 p$, $\chi^2 D^6 p^2$ and $\chi^3 D^4 p^2$.
+    """
+    dim = a.shape[1]
+    chi = corner.shape[0]
+    ct = jnp.einsum("xy,ykc->xkc", corner, edge)  # top-left corner and top edge
+    ul = jnp.einsum("xkc,xmz->ckmz", ct, edge)  # and the left edge
+    ul = ul.reshape(chi, dim, dim, dim, dim, chi)  # [c, u, u', l, l', z]
+    x1 = jnp.einsum("cuvlmz,suldr->cvmzsdr", ul, a)  # ket layer
+    x2 = jnp.einsum("cvmzsdr,tvmef->czsdrtef", x1, a)  # bra layer
+    bl = jnp.einsum("zw,wke->zke", corner, edge).reshape(chi, dim, dim, chi)  # bottom-left
+    return jnp.einsum("czsdrtef,zdeq->crfqst", x2, bl)
+
+
+def two_site_rdm(
+    a: Float[ArrayLike, "p D D D D"], env, *, normalize: bool = True
+) -> Float[Array, "p p p p"]:
+    r"""Reduced density matrix of two horizontally neighbouring sites from a C4v environment.
+
+    The network is the 4x3 patch
+    ```
+    C T T C
+    T a a T
+    C T T C
+    ```
+    with the physical legs of the two sites open:
+    $\rho_{s_1 s_2, s_1' s_2'}$ (ket indices first), divided by its trace when `normalize`.
+    Both halves are contracted with single-layer tensors, so the cost is
+    $O(\chi^3 D^4 p^2 + \chi^2 D^6 p^2)$ and the memory $O(\chi^2 D^4 p^2)$.
+    With a $C_{4v}$ symmetric state the vertical bond has the same matrix.
+
+    **Arguments:**
+
+    - `a`: the site tensor `(p, D, D, D, D)` the environment was computed for (real).
+    - `env`: a `CTMRGEnv` of the double-layer tensor `double_layer(a)`: `corner` `(chi, chi)` and
+      `edge` `(chi, D², chi)`.
+    - `normalize`: divide by the trace (default).
+
+    **Returns:** `rho[s1, s2, s1', s2']`, shape `(p, p, p, p)`.
+    """
+    a = _check_site_tensor(a, "two_site_rdm")
+    _check_env(env, a.shape[1] ** 2, "two_site_rdm")
+    corner, edge = env.corner.astype(a.dtype), env.edge.astype(a.dtype)
+    left = _half(a, corner, edge)
+    # The right half is the mirror image: the left half of the left-right reflected tensor.
+    right = _half(jnp.transpose(a, (0, 1, 4, 3, 2)), corner, edge)
+    rho = jnp.einsum("crfqab,crfquv->aubv", left, right)
+    if normalize:
+        rho = rho / jnp.einsum("abab->", rho)
+    return rho
+
+
+def one_site_rdm(
+    a: Float[ArrayLike, "p D D D D"], env, *, normalize: bool = True
+) -> Float[Array, "p p"]:
+    r"""Reduced density matrix $\rho_{s s'}$ of one site from a C4v environment (3x3 patch).
+
+    **Arguments:** as for `two_site_rdm`.
+
+    **Returns:** `rho[s, s']`, shape `(p, p)`, trace one when `normalize`.
+    """
+    a = _check_site_tensor(a, "one_site_rdm")
+    _check_env(env, a.shape[1] ** 2, "one_site_rdm")
+    corner, edge = env.corner.astype(a.dtype), env.edge.astype(a.dtype)
+    left = _half(a, corner, edge)  # [c, r, r', e, s, s']
+    right = jnp.einsum("xc,xke,ey->cky", corner, edge, corner)
+    dim = a.shape[1]
+    right = right.reshape(right.shape[0], dim, dim, right.shape[-1])
+    rho = jnp.einsum("crfqab,crfq->ab", left, right)
+    if normalize:
+        rho = rho / jnp.trace(rho)
+    return rho
+
+
+def _strong(tree):
+    """The same pytree without weak types (optax's initial state has weakly typed scalars, and
+    a jitted step would otherwise be compiled twice)."""
+
+    def leaf(t):
+        t = jnp.asarray(t)
+        return jnp.zeros((), t.dtype) + t if t.ndim == 0 else t
+
+    return jax.tree_util.tree_map(leaf, tree)
+
+
+def _normalized(a):
+    return a / jnp.sqrt(jnp.sum(a * a))
+
+
+class _EnergyInfo(eqx.Module):
+    steps: Array
+    error: Array
+    result: Array
+
+
+def _energy_with_info(a, h, chi, symmetrize, ctmrg_kwargs):
+    if symmetrize:
+        a = symmetrize_c4v(a)
+    a = _normalized(a)
+    out = _ctmrg()(double_layer(a), chi, **ctmrg_kwargs)
+    rho = two_site_rdm(a, out.env)
+    # 2 bonds per site; <h> = Tr(rho h) with rho[s1 s2, s1' s2'] and h[s1' s2', s1 s2].
+    energy = 2.0 * jnp.einsum("abcd,cdab->", rho, h.astype(a.dtype))
+    info = _EnergyInfo(steps=out.steps, error=out.error, result=jnp.asarray(out.result))
+    return energy, info
+
+
+def ipeps_energy(
+    a: Float[ArrayLike, "p D D D D"],
+    bond_hamiltonian: Float[ArrayLike, "p2 p2"],
+    chi: int,
+    *,
+    symmetrize: bool = True,
+    **ctmrg_kwargs,
+) -> Float[Array, ""]:
+    r"""Energy per site of a translation- and $C_{4v}$-invariant iPEPS on the square lattice.
+
+    For a Hamiltonian $H = \sum_{\langle ij \rangle} h_{ij}$ over nearest-neighbour bonds (two
+    bonds per site) and a $C_{4v}$ symmetric state, every bond has the same energy, so
+
+    $$e = \frac{\langle\psi|H|\psi\rangle}{N\,\langle\psi|\psi\rangle}
+         = 2\,\frac{\operatorname{Tr}(\rho_{12}\, h)}{\operatorname{Tr}\rho_{12}},$$
+
+    with $\rho_{12}$ the two-site reduced density matrix (`two_site_rdm`) in the CTMRG
+    environment of the double-layer tensor (`diffsci.tn.ctmrg` with bond dimension `chi`). The
+    tensor is symmetrized (`symmetrize_c4v`, unless `symmetrize=False`) and scaled to unit norm
+    first, so any real tensor is a valid parameter and the energy is invariant under its scale.
+
+    **Derivatives.** Differentiable in `a` and in `bond_hamiltonian`: the derivative of the
+    environment comes from the fixed-point equation of CTMRG (implicit function theorem, see
+    `diffsci.tn.ctmrg`), not from unrolling its iterations, so its cost does not depend on how
+    many iterations the forward pass needed.
+
+    **Variational bound.** At converged `chi` the energy is an upper bound on the ground-state
+    energy. At finite `chi` the environment is approximate and the energy can lie slightly below
+    its converged value; increase `chi` until the change is below the accuracy you need.
+
+    **Arguments:**
+
+    - `a`: real site tensor of shape `(p, D, D, D, D)`, legs `(s, u, l, d, r)`.
+    - `bond_hamiltonian`: the bond operator $h$, a real symmetric `(p², p²)` matrix (or
+      `(p, p, p, p)` tensor), rows `(s1, s2)` and columns `(s1', s2')` of the two sites of a bond
+      (left and right, or lower and upper). For a $C_{4v}$ symmetric state only its part
+      symmetric under exchange of the two sites contributes.
+    - `chi`: the environment bond dimension.
+    - `symmetrize`: symmetrize `a` over $C_{4v}$ first (default); with `False`, `a` must already be
+      symmetric.
+    - `**ctmrg_kwargs`: passed to `diffsci.tn.ctmrg` (`max_steps`, `tol`, `throw`, ...). With
+      `throw=True` (its default) non-convergence raises; with `throw=False` the energy is NaN
+      when CTMRG did not converge (never a silently wrong number).
+
+    **Returns:** the energy per site, a scalar of `a`'s dtype.
+    """
+    a = _check_site_tensor(a, "ipeps_energy")
+    h = _check_bond_operator(bond_hamiltonian, a.shape[0], "ipeps_energy")
+    energy, info = _energy_with_info(a, h, chi, symmetrize, ctmrg_kwargs)
+    return jnp.where(info.result == 0, energy, jnp.nan)
+
+
+class IPEPSResult(eqx.Module):
+    """The outcome of `optimize_ipeps`.
+
+    **Fields:**
+
+    - `tensor`: the optimized site tensor, $C_{4v}$ symmetrized and of unit norm.
+    - `energy`: its energy per site (at the `chi` of the optimization).
+    - `history`: the energy after each iteration (iteration 0 is the initial tensor).
+    - `gradient_norms`: the norm of the energy gradient after each iteration.
+    - `iterations`: the number of L-BFGS iterations done (including those of a resumed run).
+    - `rejected`: the number of rejected steps (a failed CTMRG or an energy increase); after each
+      the L-BFGS memory was reset and the step retried from the last good tensor.
+    - `result`: `"converged"` (gradient norm or energy change below tolerance),
+      `"max_steps_reached"`, or `"ctmrg_failed"` (the environment of the last good tensor could
+      not be recomputed, or every retry failed); see `message`.
+    - `message`: a sentence saying what happened and what to try.
+    - `seconds`: wall time of this call.
+    """
+
+    tensor: Array
+    energy: float
+    history: np.ndarray
+    gradient_norms: np.ndarray
+    iterations: int
+    rejected: int
+    result: str
+    message: str
+    seconds: float
+
+
+@functools.lru_cache(maxsize=16)
+def _make_step(chi, symmetrize, ctmrg_items, memory_size, max_linesearch_steps):
+    """The jitted L-BFGS iteration and evaluation, built once per configuration (all arguments
+    are hashable settings; the Hamiltonian is an argument of the jitted functions), so repeated
+    optimizations of the same shapes compile once."""
+    import optax
+
+    kwargs = dict(ctmrg_items)
+    kwargs["throw"] = False
+
+    def value(x, h):
+        e, info = _energy_with_info(x, h, chi, symmetrize, kwargs)
+        return jnp.where(info.result == 0, e, jnp.inf)
+
+    opt = optax.lbfgs(
+        memory_size=memory_size,
+        linesearch=optax.scale_by_zoom_linesearch(
+            max_linesearch_steps=max_linesearch_steps, initial_guess_strategy="one"
+        ),
+    )
+
+    @jax.jit
+    def step(x, state, h):
+        def f(y):
+            return value(y, h)
+
+        e, g = optax.value_and_grad_from_state(f)(x, state=state)
+        updates, state = opt.update(g, state, x, value=e, grad=g, value_fn=f)
+        x = optax.apply_updates(x, updates)
+        new_e = optax.tree_utils.tree_get(state, "value")
+        new_g = optax.tree_utils.tree_get(state, "grad")
+        norms = jnp.sqrt(jnp.sum(g * g)), jnp.sqrt(jnp.sum(new_g * new_g))
+        return x, state, (e, norms[0]), (new_e, norms[1])
+
+    return opt, step
+
+
+def optimize_ipeps(
+    a0: Float[ArrayLike, "p D D D D"],
+    bond_hamiltonian: Float[ArrayLike, "p2 p2"],
+    chi: int,
+    *,
+    steps: int = 100,
+    gtol: float = 1e-6,
+    ftol: float = 1e-11,
+    memory_size: int = 10,
+    max_linesearch_steps: int = 15,
+    symmetrize: bool = True,
+    checkpoint_dir: str | Path | None = None,
+    checkpoint_every: int = 10,
+    progress: bool = False,
+    callback=None,
+    **ctmrg_kwargs,
+) -> IPEPSResult:
+    r"""Minimize the energy per site of a C4v iPEPS with L-BFGS (optax, zoom line search).
+
+    Each iteration evaluates `ipeps_energy` and its gradient (through the CTMRG fixed point) a few
+    times in the line search. A step is rejected when CTMRG does not converge (the energy is
+    then $+\infty$ to the line search) or the energy went up; the tensor goes back to the last
+    accepted one, the L-BFGS memory is cleared and the iteration is retried (at most three
+    times in a row, then the run stops with `result="ctmrg_failed"`).
+
+    The run stops when the gradient norm falls below `gtol`, when the energy per site changed by
+    less than `ftol` in an iteration (both absolute), or after `steps` iterations.
+
+    **Arguments:**
+
+    - `a0`: initial site tensor `(p, D, D, D, D)`; a small random tensor plus a product state is
+      a good start (see `diffsci.physics.heisenberg_ipeps`).
+    - `bond_hamiltonian`, `chi`, `symmetrize`, `**ctmrg_kwargs`: as for `ipeps_energy`.
+    - `steps`: maximum number of L-BFGS iterations.
+    - `gtol`, `ftol`: stopping tolerances (gradient norm; energy change per iteration).
+    - `memory_size`: L-BFGS history length.
+    - `max_linesearch_steps`: zoom line-search evaluations per iteration at most.
+    - `checkpoint_dir`: with a folder, the tensor, the optimizer state and the history are saved
+      there every `checkpoint_every` iterations (and at the end) with
+      `diffsci.utils.save_checkpoint`; calling again with the same folder and parameters resumes
+      from the last checkpoint (a folder of a run with other parameters is refused).
+    - `progress`: print a progress bar with the energy to stderr.
+    - `callback`: optional `callback(iteration, energy, gradient_norm)` called on the host after
+      every iteration.
+
+    **Returns:** an `IPEPSResult`.
+    """
+    from diffsci.utils import (
+        CheckpointError,
+        ProgressBar,
+        checkpoint_exists,
+        load_checkpoint,
+        read_checkpoint_metadata,
+        save_checkpoint,
+    )
+
+    start_time = time.perf_counter()
+    a0 = _check_site_tensor(a0, "optimize_ipeps")
+    h = _check_bond_operator(bond_hamiltonian, a0.shape[0], "optimize_ipeps").astype(a0.dtype)
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"optimize_ipeps: steps must be an integer >= 1, got {steps!r}")
+    if not isinstance(chi, int) or chi < 1:
+        raise ValueError(f"optimize_ipeps: chi must be an integer >= 1, got {chi!r}")
+    try:
+        ctmrg_items = tuple(sorted(ctmrg_kwargs.items()))
+        hash(ctmrg_items)
+    except TypeError:
+        raise TypeError(
+            "optimize_ipeps: the CTMRG options must be hashable settings (numbers, strings, "
+            f"equinox modules), got {ctmrg_kwargs!r}"
+        ) from None
+    opt, step = _make_step(chi, bool(symmetrize), ctmrg_items, memory_size, max_linesearch_steps)
+    x = _normalized(symmetrize_c4v(a0) if symmetrize else a0)
+    state = _strong(opt.init(x))
+    metadata = {
+        "shape": list(a0.shape),
+        "dtype": str(a0.dtype),
+        "chi": chi,
+        "hamiltonian_sha": _digest(np.asarray(h)),
+        "symmetrize": bool(symmetrize),
+        "memory_size": memory_size,
+        "ctmrg": {k: repr(v) for k, v in sorted(ctmrg_kwargs.items())},
+    }
+    history, gnorms, rejected, done = [], [], 0, 0
+    path = None if checkpoint_dir is None else Path(checkpoint_dir) / "ipeps"
+    if path is not None and checkpoint_exists(path):
+        stored = read_checkpoint_metadata(path)
+        if stored.get("run") != metadata:
+            raise CheckpointError(
+                f"optimize_ipeps: {checkpoint_dir} holds a checkpoint of a different run "
+                f"(stored {stored.get('run')}, now {metadata}); use a fresh folder or the same "
+                "parameters"
+            )
+        n = int(stored["history_length"])
+        template = {"x": x, "state": state, "history": np.zeros(n), "gnorms": np.zeros(n)}
+        tree, meta = load_checkpoint(path, like=template)
+        x = jnp.asarray(tree["x"])
+        state = jax.tree_util.tree_map(jnp.asarray, tree["state"])
+        history, gnorms = list(np.asarray(tree["history"])), list(np.asarray(tree["gnorms"]))
+        done, rejected = int(meta["iterations"]), int(meta["rejected"])
+
+    def save():
+        if path is not None:
+            save_checkpoint(
+                path,
+                {
+                    "x": x,
+                    "state": state,
+                    "history": np.asarray(history),
+                    "gnorms": np.asarray(gnorms),
+                },
+                {
+                    "run": metadata,
+                    "iterations": done,
+                    "rejected": rejected,
+                    "history_length": len(history),
+                },
+            )
+
+    result, message = "max_steps_reached", f"stopped after {steps} iterations"
+    bar = ProgressBar(steps, desc=f"iPEPS D={a0.shape[1]} chi={chi}", initial=min(done, steps))
+    failures = 0
+    try:
+        while done < steps:
+            if gnorms and gnorms[-1] < gtol:
+                result, message = "converged", f"gradient norm {gnorms[-1]:.2e} < gtol"
+                break
+            new_x, new_state, before, after = step(x, state, h)
+            e, g = float(after[0]), float(after[1])
+            if not history:  # the first evaluation, at the initial tensor
+                e0, g0 = float(before[0]), float(before[1])
+                if not math.isfinite(e0):
+                    result = "ctmrg_failed"
+                    message = (
+                        "CTMRG did not converge for the initial tensor: increase `max_steps` or "
+                        "change `chi` (a chi that cuts through a multiplet of the corner spectrum "
+                        "converges slowly), or start from a less entangled tensor"
+                    )
+                    history, gnorms = [e0], [g0]
+                    break
+                history, gnorms = [e0], [g0]
+            if not (math.isfinite(e) and math.isfinite(g)) or e > history[-1] + 1e-12:
+                # A failed CTMRG or a step uphill: forget the curvature model and retry.
+                failures += 1
+                rejected += 1
+                state = _strong(opt.init(x))
+                if failures > 3:
+                    result = "ctmrg_failed"
+                    message = (
+                        "four steps in a row failed (CTMRG did not converge or the energy rose): "
+                        "if `chi` cuts through a multiplet of the corner spectrum CTMRG stalls, so "
+                        "continue from `result.tensor` with another `chi` (at a gap of the "
+                        "spectrum); otherwise increase `max_steps` of CTMRG"
+                    )
+                    break
+                continue
+            failures = 0
+            x, state = new_x, new_state
+            done += 1
+            change = history[-1] - e
+            history.append(e)
+            gnorms.append(g)
+            if progress:
+                bar.update(1, E=f"{e:.8f}", grad=f"{g:.1e}")
+            if callback is not None:
+                callback(done, e, g)
+            if path is not None and done % checkpoint_every == 0:
+                save()
+            if abs(change) < ftol:
+                result, message = "converged", f"energy change {change:.1e} < ftol"
+                break
+            if g < gtol:
+                result, message = "converged", f"gradient norm {g:.2e} < gtol"
+                break
+    finally:
+        if progress:
+            bar.close()
+    save()
+    return IPEPSResult(
+        tensor=x,
+        energy=history[-1],
+        history=np.asarray(history),
+        gradient_norms=np.asarray(gnorms),
+        iterations=done,
+        rejected=rejected,
+        result=result,
+        message=message,
+        seconds=time.perf_counter() - start_time,
+    )
+
+
+def _digest(a: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(a, dtype=np.float64).tobytes()).hexdigest()[:16]
