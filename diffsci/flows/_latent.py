@@ -45,11 +45,6 @@ def _ts(flow):
     return np.array([0.0, flow.t_final])
 
 
-def _map(flow, z):
-    """$g(z)$: the flow's discrete map (`MongeAmpereFlow.transform`) of one point."""
-    return flow.transform(z)
-
-
 class JacobianLogDet(AbstractLogDet):
     r"""The exact log-determinant of the discrete map (the default).
 
@@ -70,7 +65,7 @@ class JacobianLogDet(AbstractLogDet):
     """
 
     def __call__(self, flow, z):
-        x, jac = _value_and_jacfwd(lambda z0: _map(flow, z0), z)
+        x, jac = _value_and_jacfwd(flow.transform, z)
         sign, log_abs = jnp.linalg.slogdet(jac)
         return x, jnp.where(sign > 0, log_abs, -jnp.inf)
 
@@ -171,7 +166,7 @@ class LatentEnergy(eqx.Module):
         z = jnp.asarray(z)
         if z.ndim == 2:
             return jax.vmap(self.transform)(z)
-        return _map(self.flow, self._point(z, "transform"))
+        return self.flow.transform(self._point(z, "transform"))
 
     def __call__(self, z: Float[Array, " D"]) -> Float[Array, ""]:
         x, log_det = self.log_det(self.flow, self._point(z, "__call__"))

@@ -444,11 +444,10 @@ def optimize_ipeps(
     **Returns:** an `IPEPSResult`.
     """
     from diffsci.utils import (
-        CheckpointError,
         ProgressBar,
         checkpoint_exists,
         load_checkpoint,
-        read_checkpoint_metadata,
+        read_run_checkpoint_metadata,
         save_checkpoint,
     )
 
@@ -482,13 +481,7 @@ def optimize_ipeps(
     history, gnorms, rejected, done = [], [], 0, 0
     path = None if checkpoint_dir is None else Path(checkpoint_dir) / "ipeps"
     if path is not None and checkpoint_exists(path):
-        stored = read_checkpoint_metadata(path)
-        if stored.get("run") != metadata:
-            raise CheckpointError(
-                f"optimize_ipeps: {checkpoint_dir} holds a checkpoint of a different run "
-                f"(stored {stored.get('run')}, now {metadata}); use a fresh folder or the same "
-                "parameters"
-            )
+        stored = read_run_checkpoint_metadata(path, metadata, "optimize_ipeps")
         n = int(stored["history_length"])
         template = {"x": x, "state": state, "history": np.zeros(n), "gnorms": np.zeros(n)}
         tree, meta = load_checkpoint(path, like=template)

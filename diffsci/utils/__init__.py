@@ -7,6 +7,7 @@ from ._checkpoint import CheckpointError as CheckpointError
 from ._checkpoint import checkpoint_exists as checkpoint_exists
 from ._checkpoint import load_checkpoint as load_checkpoint
 from ._checkpoint import read_checkpoint_metadata as read_checkpoint_metadata
+from ._checkpoint import read_run_checkpoint_metadata as read_run_checkpoint_metadata
 from ._checkpoint import save_checkpoint as save_checkpoint
 from ._driver import run_chunked as run_chunked
 from ._progress import ProgressBar as ProgressBar

@@ -145,6 +145,19 @@ def read_checkpoint_metadata(path) -> dict:
     return _read_sidecar(path)["metadata"]
 
 
+def read_run_checkpoint_metadata(path, run: dict, who: str) -> dict:
+    """The metadata of the checkpoint at `path`, after checking that it was written by the same
+    run: its `metadata["run"]` must equal `run` (JSON-comparable), else `CheckpointError` names
+    `who`, the folder and both descriptions, so that a resume never mixes two runs."""
+    stored = read_checkpoint_metadata(path)
+    if stored.get("run") != run:
+        raise CheckpointError(
+            f"{who}: {Path(path).parent} holds a checkpoint of a different run "
+            f"(stored {stored.get('run')}, now {run}); use a fresh folder or the same parameters"
+        )
+    return stored
+
+
 def _read_sidecar(path) -> dict:
     _, json_path = _paths(path)
     if not json_path.exists():

@@ -12,10 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checkpoint import (
-    CheckpointError,
     checkpoint_exists,
     load_checkpoint,
-    read_checkpoint_metadata,
+    read_run_checkpoint_metadata,
     save_checkpoint,
 )
 from ._progress import ProgressBar
@@ -90,13 +89,7 @@ def run_chunked(
         directory.mkdir(parents=True, exist_ok=True)
         state_path = directory / _STATE
         if checkpoint_exists(state_path):
-            stored = read_checkpoint_metadata(state_path)
-            if stored.get("run") != meta:
-                raise CheckpointError(
-                    f"run_chunked: {directory} holds a checkpoint of a different run "
-                    f"(stored {stored.get('run')}, now {meta}); use a fresh folder or the same "
-                    "parameters"
-                )
+            stored = read_run_checkpoint_metadata(state_path, meta, "run_chunked")
             loaded, _ = load_checkpoint(state_path, like=carry)
             carry = _like_device(loaded, carry)
             start = int(stored["next_chunk"])

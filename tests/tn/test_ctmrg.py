@@ -11,6 +11,7 @@ import pytest
 
 import diffsci.tn as tn
 from diffsci.testing import check_grads
+from diffsci.tn._models import _uniform_first_basis
 
 from . import onsager
 
@@ -53,14 +54,8 @@ def potts3(beta):
     """3-state Potts model, B = exp(beta delta_ss') = (e^beta - 1) I + J. Its S3 symmetry has a
     two-dimensional irreducible representation: doublets in the corner spectrum."""
     q = 3
-    basis = np.zeros((q, q))
-    basis[:, 0] = 1 / np.sqrt(q)
-    for k in range(1, q):
-        basis[:k, k] = 1.0
-        basis[k, k] = -k
-        basis[:, k] /= np.sqrt(k * (k + 1))
     lam = jnp.full((q,), jnp.expm1(beta)).at[0].add(q)
-    return symmetric_model_tensor(lam, jnp.asarray(basis))
+    return symmetric_model_tensor(lam, _uniform_first_basis(q, jnp.float64))
 
 
 @functools.cache
