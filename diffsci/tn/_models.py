@@ -6,6 +6,7 @@ Every tensor here follows the leg order of `diffsci.tn.trg` and `diffsci.tn.hotr
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
@@ -15,15 +16,24 @@ from diffsci.linalg import eigh
 _BALANCE = 1e-2
 
 
-def _tensor_from_spectrum(vectors, eigenvalues, site):
+def _tensor_from_spectrum(vectors, eigenvalues, site, symmetric=False, name="lattice_tensor"):
     r"""Local tensor from the spectral decomposition $B = Q \Lambda Q^\top$ of the bond matrix.
 
     Each bond $B = W_l W_r^\top$ is split as $W_l = Q\,\mathrm{diag}(b)$,
     $W_r = Q\,\mathrm{diag}(\lambda / b)$ with $b = (\lambda^2 + \epsilon^2)^{1/4}$: the
     symmetric square root $b = \lambda/b = \sqrt\lambda$ wherever $|\lambda| \gg \epsilon$ (the
     gauge in which the truncations of TRG and HOTRG are best), yet smooth in λ through λ = 0 and for
-    λ < 0, where no real square root exists.
+    λ < 0, where no real square root exists. With `symmetric=True` the split is exactly
+    $W_l = W_r = Q\sqrt\Lambda$, which needs $B \succeq 0$ (checked at run time).
     """
+    if symmetric:
+        eigenvalues = eqx.error_if(
+            eigenvalues, jnp.any(eigenvalues < 0),
+            f"{name}(symmetric=True): the bond matrix has a negative eigenvalue, so it has no "
+            "real symmetric square root (an antiferromagnetic coupling?); use symmetric=False",
+        )
+        w_left = w_right = vectors * jnp.sqrt(eigenvalues)[None, :]
+        return jnp.einsum("s,sa,sb,sc,sd->abcd", site, w_left, w_right, w_left, w_right)
     scale = jnp.sqrt(jnp.sqrt(eigenvalues * eigenvalues + _BALANCE**2))
     w_left = vectors * scale[None, :]
     w_right = vectors * (eigenvalues / scale)[None, :]
@@ -33,7 +43,7 @@ def _tensor_from_spectrum(vectors, eigenvalues, site):
 
 
 def lattice_tensor(
-    bond: Float[ArrayLike, "q q"], site: Float[ArrayLike, " q"]
+    bond: Float[ArrayLike, "q q"], site: Float[ArrayLike, " q"], *, symmetric: bool = False
 ) -> Float[Array, "q q q q"]:
     r"""Local tensor of a classical model with one q-state variable per site of the square lattice.
 
@@ -53,10 +63,17 @@ def lattice_tensor(
     but the truncations of HOTRG are markedly better in the symmetric one (at the Ising critical
     point, χ = 16: 5e-7 against 1.5e-5 with the spin on one side of the bond and $B$ on the other).
 
+    With `symmetric=True` the split is exactly $W_l = W_r = Q\sqrt\Lambda$ on all four legs, so
+    $T$ is invariant under every permutation of its legs, in particular under the rotations and
+    reflections of the square (C4v), as `diffsci.tn.ctmrg` requires; the leg order then does not
+    matter. This needs a positive semidefinite $B$ (a ferromagnetic coupling, β ≥ 0); a negative
+    eigenvalue raises an error at run time (`equinox.error_if`).
+
     **Arguments:**
 
     - `bond`: the symmetric bond matrix $B_{s s'}$, shape `(q, q)`.
     - `site`: the site weights $w_s$, shape `(q,)`.
+    - `symmetric`: the exactly symmetric split (for CTMRG), see above.
 
     **Returns:**
 
@@ -75,11 +92,11 @@ def lattice_tensor(
     dtype = jnp.result_type(float, bond, site)
     bond = bond.astype(dtype)
     eigenvalues, vectors = eigh(0.5 * (bond + bond.T))
-    return _tensor_from_spectrum(vectors, eigenvalues, site.astype(dtype))
+    return _tensor_from_spectrum(vectors, eigenvalues, site.astype(dtype), symmetric)
 
 
 def ising_tensor(
-    beta: Float[ArrayLike, ""], h: Float[ArrayLike, ""] = 0.0
+    beta: Float[ArrayLike, ""], h: Float[ArrayLike, ""] = 0.0, *, symmetric: bool = False
 ) -> Float[Array, "2 2 2 2"]:
     r"""Local tensor of the square-lattice Ising model
     $E = -\sum_{\langle ij\rangle} s_i s_j - h \sum_i s_i$, $s_i = \pm 1$, at inverse temperature β.
@@ -92,6 +109,8 @@ def ising_tensor(
 
     - `beta`: inverse temperature (any real value; β < 0 is the antiferromagnet).
     - `h`: magnetic field.
+    - `symmetric`: split every bond as $Q\sqrt\Lambda$ so that the tensor is C4v symmetric, the
+      input `diffsci.tn.ctmrg` expects (needs β ≥ 0).
 
     **Returns:**
 
@@ -102,11 +121,12 @@ def ising_tensor(
     # B = exp(beta s s') = Q diag(2 cosh beta, 2 sinh beta) Q^T, Q = [[1, 1], [1, -1]] / sqrt 2.
     vectors = jnp.array([[1.0, 1.0], [1.0, -1.0]], dtype=beta.dtype) / jnp.sqrt(2.0)
     eigenvalues = jnp.stack([2.0 * jnp.cosh(beta), 2.0 * jnp.sinh(beta)])
-    return _tensor_from_spectrum(vectors, eigenvalues, jnp.exp(beta * h * spins))
+    return _tensor_from_spectrum(vectors, eigenvalues, jnp.exp(beta * h * spins), symmetric,
+                                 "ising_tensor")
 
 
 def potts_tensor(
-    beta: Float[ArrayLike, ""], q: int, h: Float[ArrayLike, ""] = 0.0
+    beta: Float[ArrayLike, ""], q: int, h: Float[ArrayLike, ""] = 0.0, *, symmetric: bool = False
 ) -> Float[Array, "q q q q"]:
     r"""Local tensor of the square-lattice q-state Potts model
     $E = -\sum_{\langle ij\rangle} \delta_{s_i s_j} - h \sum_i \delta_{s_i 0}$,
@@ -122,6 +142,8 @@ def potts_tensor(
     - `beta`: inverse temperature.
     - `q`: number of states, an integer ≥ 2.
     - `h`: field on state 0.
+    - `symmetric`: the C4v-symmetric split for `diffsci.tn.ctmrg` (needs β ≥ 0), as for
+      `ising_tensor`.
 
     **Returns:**
 
@@ -135,7 +157,7 @@ def potts_tensor(
     vectors = _uniform_first_basis(q, beta.dtype)
     eigenvalues = jnp.full((q,), jnp.expm1(beta), dtype=beta.dtype).at[0].add(q)
     site = jnp.exp(beta * h * jnp.eye(q, dtype=beta.dtype)[0])
-    return _tensor_from_spectrum(vectors, eigenvalues, site)
+    return _tensor_from_spectrum(vectors, eigenvalues, site, symmetric, "potts_tensor")
 
 
 def _uniform_first_basis(q, dtype):

@@ -7,6 +7,7 @@ import pytest
 
 import diffsci.tn as tn
 
+from . import onsager
 from .exact import ising_weights, potts_weights, torus_log_z
 
 # HOTRG fuses along y then x: after n steps one tensor is a block of these sizes (lx, ly).
@@ -72,3 +73,36 @@ def test_errors_name_what_was_given():
         tn.potts_tensor(0.4, 1)
     with pytest.raises(ValueError, match=r"site weights of shape \(3,\).*got shape \(2,\)"):
         tn.lattice_tensor(jnp.ones((3, 3)), jnp.ones(2))
+
+
+@pytest.mark.parametrize("beta,h", [(0.37, 0.21), (0.9, -0.1)])
+def test_symmetric_split_is_exact_and_c4v_symmetric(beta, h):
+    # W_l = W_r = Q sqrt(Lambda): the same partition function (exact enumeration), and a tensor
+    # invariant under every permutation of its four legs (C4v is a subgroup), for CTMRG.
+    import itertools
+
+    t = tn.ising_tensor(beta, h, symmetric=True)
+    for perm in itertools.permutations(range(4)):
+        np.testing.assert_allclose(jnp.transpose(t, perm), t, rtol=0, atol=1e-14)
+    expected = torus_log_z(*ising_weights(beta, h), 2, 2)
+    np.testing.assert_allclose(tn.hotrg(t, chi=16, steps=2), expected, rtol=1e-13)
+    bond, site = potts_weights(beta, 3, h)
+    p = tn.potts_tensor(beta, 3, h, symmetric=True)
+    generic = tn.lattice_tensor(bond, site, symmetric=True)  # another basis of the doublet
+    for tensor in (p, generic):
+        np.testing.assert_allclose(tn.hotrg(tensor, chi=81, steps=3),
+                                   torus_log_z(bond, site, 2, 4), rtol=1e-13)
+    # the C4v CTMRG accepts it (result code 0); ln Z per site against Onsager in the
+    # high-temperature phase (chi = 8 is exact there to 1e-16, tests/tn/test_ctmrg.py)
+    if h == 0.21:
+        res = tn.ctmrg(tn.ising_tensor(0.3, symmetric=True), 8)
+        assert int(res.result) == 0
+        np.testing.assert_allclose(tn.ctmrg_log_z(tn.ising_tensor(0.3, symmetric=True), 8),
+                                   onsager.log_z(0.3), rtol=1e-13)
+
+
+def test_symmetric_split_refuses_an_antiferromagnet():
+    import equinox as eqx
+
+    with pytest.raises(eqx.EquinoxRuntimeError, match="negative eigenvalue"):
+        jax.block_until_ready(tn.ising_tensor(-0.3, symmetric=True))
