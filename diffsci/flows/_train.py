@@ -60,11 +60,32 @@ class _VariationalLoss(eqx.Module):
 class _LikelihoodLoss(eqx.Module):
     data: Array
     batch: int
+    transform: Callable | None = None
 
     def __call__(self, flow, key):
         k_idx, k_probe = jr.split(key)
         idx = jr.choice(k_idx, self.data.shape[0], (self.batch,), replace=False)
-        return -jnp.mean(flow.log_prob(self.data[idx], key=k_probe))
+        x = self.data[idx]
+        if self.transform is None:
+            return -jnp.mean(flow.log_prob(x, key=k_probe))
+        x, log_det = self.transform(jr.fold_in(key, 2**31 - 1), x)
+        return -jnp.mean(flow.log_prob(x, key=k_probe) + log_det)
+
+
+def _check_transform(transform, data, dim):
+    """Trace `transform` once on a batch of shapes like the real one: clear errors early."""
+    if not callable(transform):
+        raise TypeError(f"train_likelihood: transform must be callable, got {type(transform)}")
+    out = jax.eval_shape(transform, jr.key(0), data[:2])
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise ValueError("train_likelihood: transform(key, batch) must return a pair (x, log_det)")
+    x, log_det = out
+    if x.shape != (2, dim) or log_det.shape != (2,):
+        raise ValueError(
+            f"train_likelihood: transform(key, batch) of a batch of shape {data[:2].shape} must "
+            f"return x of shape (2, {dim}) and log_det of shape (2,), got {x.shape} and "
+            f"{log_det.shape}"
+        )
 
 
 _SCHEDULES = ("constant", "cosine")
@@ -252,17 +273,27 @@ def train_likelihood(
     chunk_steps: int | None = None,
     checkpoint_dir: str | Path | None = None,
     progress: bool = False,
+    transform: Callable | None = None,
 ) -> FlowTrainResult:
     r"""Fit a flow to data by maximum likelihood: minimize $-\frac1B\sum_b \ln q(x_b)$ over
     minibatches drawn without replacement, with $\ln q$ from the backward integration.
+
+    With a `transform`, each minibatch $v_b$ is first mapped to $x_b = g(v_b, u_b)$ with fresh
+    randomness $u_b$ every step (dequantization noise, a logit, data augmentation) and the loss
+    is $-\frac1B\sum_b [\ln q(x_b) + \ln|\det \partial x_b/\partial v_b|]$: the negative
+    log-likelihood of the data before the transform (for dequantization, its variational bound).
 
     **Arguments:**
 
     - `flow`: the initial `MongeAmpereFlow`.
     - `data`: training points, shape `(n, D)`, `n >= batch`.
-    - `key`: a JAX PRNG key (minibatches, and probes of a stochastic divergence).
+    - `key`: a JAX PRNG key (minibatches, probes of a stochastic divergence, the transform's
+      randomness).
     - `steps`, `batch`, `learning_rate`, `schedule`, `chunk_steps`, `checkpoint_dir`,
       `progress`: as in `train_variational`.
+    - `transform`: optional `transform(key, batch) -> (x, log_det)`, a pure JAX function of a
+      PRNG key and a minibatch `(B, D)` giving the points the flow sees, shape `(B, D)`, and the
+      log-Jacobian of the map per point, shape `(B,)` (zeros for a shift by noise).
 
     **Returns:**
 
@@ -275,8 +306,12 @@ def train_likelihood(
             f"train_likelihood: expected data of shape (n >= {batch}, {flow.dim}), got "
             f"{data.shape}"
         )
-    loss = _LikelihoodLoss(data, int(batch))
+    if transform is not None:
+        _check_transform(transform, data, flow.dim)
+    loss = _LikelihoodLoss(data, int(batch), transform)
+    metadata = {"batch": int(batch), "num_data": int(data.shape[0])}
+    if transform is not None:
+        metadata["transform"] = getattr(transform, "__name__", type(transform).__name__)
     flow, losses = _train(flow, loss, key, steps, learning_rate, chunk_steps, checkpoint_dir,
-                          progress, "train_likelihood",
-                          {"batch": int(batch), "num_data": int(data.shape[0])}, schedule)
+                          progress, "train_likelihood", metadata, schedule)
     return FlowTrainResult(flow=flow, loss=losses, estimate=None)
