@@ -113,13 +113,7 @@ def _ipeps_tensors(bond_dim):
     Poilblanc, Becca, SciPost Phys. 10, 012 (2021), data set jurajHasik/j1j2_ipeps_states), padded
     with 1e-2 noise for D > 2; and the same with 5e-2 noise, away from the optimum so that the
     gradient is not ~0 (at a stationary point a relative gradient error means nothing)."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "physics"))
-    from test_ipeps import hasik_d2_tensor
-
-    a = hasik_d2_tensor()
+    a = physics.published_ipeps_tensor(2)
     if bond_dim > 2:
         pad = [(0, 0)] + [(0, bond_dim - 2)] * 4
         a = jnp.pad(a, pad) + 1e-2 * jax.random.normal(jax.random.key(7), (2,) + (bond_dim,) * 4)
@@ -136,9 +130,10 @@ def _unrolled_energy(a, h, chi, steps):
 
     a = ip._normalized(tn.symmetrize_c4v(a))
     dl = tn.double_layer(a)
-    corner, edge = ctm._initial_env(dl, chi)
+    rtol = ctm.CTMRG_MULTIPLET_RTOL  # the same multiplet-aware truncation as ctmrg's default
+    corner, edge = ctm._initial_env(dl, chi, rtol)
     for _ in range(steps):
-        corner, edge, _ = ctm._step(dl, corner, edge, chi)
+        corner, edge, _ = ctm._step(dl, corner, edge, chi, rtol)
     rho = tn.two_site_rdm(a, ctm.CTMRGEnv(corner, edge))
     return 2.0 * jnp.einsum("abcd,cdab->", rho, h.reshape(rho.shape))
 

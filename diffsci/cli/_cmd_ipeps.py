@@ -44,6 +44,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--g", type=float, default=3.0, help="TFIM transverse field (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial noise")
     parser.add_argument(
+        "--init",
+        default="neel",
+        help="Heisenberg start: neel (default; Neel state plus noise), smaller (the optimum at "
+        "D-1, found the same way down to D=2, padded to D plus noise), published (the published "
+        "state at D plus noise), or a .npy file with a site tensor of bond dimension <= D (e.g. "
+        "the tensor.npy of an earlier run), padded to D plus noise",
+    )
+    parser.add_argument(
+        "--noise",
+        type=float,
+        default=1e-2,
+        help="scale of the initial noise, relative to the norm of the start (default 1e-2)",
+    )
+    parser.add_argument(
+        "--lbfgs-memory",
+        type=int,
+        default=10,
+        help="L-BFGS history length (default 10; the D = 3 runs of docs/ipeps.md used 50)",
+    )
+    parser.add_argument(
         "--ctmrg-tol", type=float, default=None, help="CTMRG convergence tolerance (its default)"
     )
     parser.add_argument(
@@ -78,6 +98,54 @@ def plot(history, *, reference, qmc, title, path):
     plt.close(fig)
 
 
+def _heisenberg_start(args, chi, key, out):
+    """The initial tensor of the Heisenberg run from --init (see add_arguments)."""
+    from pathlib import Path
+
+    import jax.numpy as jnp
+    import numpy as np
+
+    import diffsci.physics as physics
+
+    if args.init == "neel":
+        return physics.ipeps_initial_tensor(key, args.d, state=(1.0, 0.0), noise=args.noise)
+    if args.init == "published":
+        if args.d not in (2, 3, 4):
+            raise SystemExit(f"ipeps: --init published needs --d 2, 3 or 4, got {args.d}")
+        a = physics.published_ipeps_tensor(args.d)
+    elif args.init == "smaller":
+        if args.d < 3:
+            raise SystemExit(f"ipeps: --init smaller needs --d >= 3, got {args.d}")
+        print(f"warm start: optimizing D={args.d - 1} first (chi={chi})", flush=True)
+        a = physics.heisenberg_ipeps(
+            args.d - 1,
+            chi,
+            key=key,
+            steps=args.steps,
+            noise=args.noise,
+            init="smaller" if args.d > 3 else "neel",
+            memory_size=args.lbfgs_memory,
+            checkpoint_dir=out / "checkpoint_smaller",
+            progress=True,
+        ).tensor
+    elif args.init.endswith(".npy"):
+        path = Path(args.init)
+        if not path.exists():
+            raise SystemExit(f"ipeps: --init {args.init}: no such file")
+        a = jnp.asarray(np.load(path))
+        if a.ndim != 5 or a.shape[0] != 2 or len(set(a.shape[1:])) != 1 or a.shape[1] > args.d:
+            raise SystemExit(
+                f"ipeps: --init {args.init}: expected a site tensor (2, D', D', D', D') with "
+                f"D' <= {args.d}, got shape {a.shape}"
+            )
+    else:
+        raise SystemExit(
+            f"ipeps: --init must be neel, smaller, published or a .npy file, got {args.init!r}"
+        )
+    a = physics.pad_ipeps_tensor(a / jnp.linalg.norm(a), args.d, key=key, noise=args.noise)
+    return a / jnp.linalg.norm(a)
+
+
 def run(args) -> int:
     enable_x64()
     import jax
@@ -93,14 +161,17 @@ def run(args) -> int:
         raise SystemExit(f"ipeps: --chi must be >= 1, got {chi}")
     if args.steps < 0:
         raise SystemExit(f"ipeps: --steps must be >= 0, got {args.steps}")
+    if args.lbfgs_memory < 1:
+        raise SystemExit(f"ipeps: --lbfgs-memory must be >= 1, got {args.lbfgs_memory}")
     out = output_dir(args.out)
     ckpt = out / "checkpoint"
-    if not args.resume and ckpt.exists():
-        shutil.rmtree(ckpt)
+    for folder in (ckpt, out / "checkpoint_smaller"):
+        if not args.resume and folder.exists():
+            shutil.rmtree(folder)
     key = jax.random.key(args.seed)
     if args.model == "heisenberg":
         h = physics.heisenberg_bond()
-        a0 = physics.ipeps_initial_tensor(key, args.d, state=(1.0, 0.0), noise=1e-2)
+        a0 = _heisenberg_start(args, chi, key, out)
         reference = physics.HEISENBERG_IPEPS_REFERENCE.get(args.d)
         qmc = physics.HEISENBERG_QMC_ENERGY
         what = "2D Heisenberg antiferromagnet (sublattice-rotated)"
@@ -109,7 +180,7 @@ def run(args) -> int:
         s = min(abs(args.g) / 4.0, 1.0)
         theta = float(np.arcsin(s))
         a0 = physics.ipeps_initial_tensor(
-            key, args.d, state=(np.cos(theta / 2), np.sin(theta / 2)), noise=1e-2
+            key, args.d, state=(np.cos(theta / 2), np.sin(theta / 2)), noise=args.noise
         )
         reference, qmc = None, None
         what = f"2D transverse-field Ising model, g = {args.g}"
@@ -124,7 +195,14 @@ def run(args) -> int:
     if args.ctmrg_tol is not None:
         ctmrg_options["tol"] = args.ctmrg_tol
     result = tn.optimize_ipeps(
-        a0, h, chi, steps=args.steps, checkpoint_dir=ckpt, progress=True, **ctmrg_options
+        a0,
+        h,
+        chi,
+        steps=args.steps,
+        memory_size=args.lbfgs_memory,
+        checkpoint_dir=ckpt,
+        progress=True,
+        **ctmrg_options,
     )
     e = result.energy
     print(
@@ -143,6 +221,7 @@ def run(args) -> int:
         e1 = physics.tfim_product_state_energy(args.g)
         print(f"  best product state (D=1, exact): {e1:.8f}   E - E(D=1) = {e - e1:+.2e}")
     np.savetxt(out / "history.csv", result.history, header="energy per site", comments="")
+    np.save(out / "tensor.npy", np.asarray(result.tensor))
     figure = out / "ipeps.png"
     plot(
         result.history,
@@ -151,8 +230,8 @@ def run(args) -> int:
         title=f"{what}\niPEPS D={args.d}, chi={chi}: E = {e:.8f}",
         path=figure,
     )
-    print(f"wrote {figure} and {out / 'history.csv'}")
-    if not np.isfinite(e) or result.result == "ctmrg_failed":
+    print(f"wrote {figure}, {out / 'history.csv'} and {out / 'tensor.npy'}")
+    if not np.isfinite(e) or result.result in ("ctmrg_failed", "line_search_failed"):
         print(f"ipeps: {result.message}", file=sys.stderr)
         return 1
     return 0

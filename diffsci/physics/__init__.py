@@ -28,6 +28,8 @@ from ._ipeps import HEISENBERG_QMC_ENERGY as HEISENBERG_QMC_ENERGY
 from ._ipeps import heisenberg_bond as heisenberg_bond
 from ._ipeps import heisenberg_ipeps as heisenberg_ipeps
 from ._ipeps import ipeps_initial_tensor as ipeps_initial_tensor
+from ._ipeps import pad_ipeps_tensor as pad_ipeps_tensor
+from ._ipeps import published_ipeps_tensor as published_ipeps_tensor
 from ._ipeps import tfim_bond as tfim_bond
 from ._ipeps import tfim_ipeps as tfim_ipeps
 from ._ipeps import tfim_product_state_energy as tfim_product_state_energy

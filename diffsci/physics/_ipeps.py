@@ -9,10 +9,12 @@ $|{\uparrow}\rangle = (1, 0)$, $|{\downarrow}\rangle = (0, 1)$.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 __all__ = [
     "HEISENBERG_IPEPS_REFERENCE",
@@ -20,6 +22,8 @@ __all__ = [
     "heisenberg_bond",
     "heisenberg_ipeps",
     "ipeps_initial_tensor",
+    "pad_ipeps_tensor",
+    "published_ipeps_tensor",
     "tfim_bond",
     "tfim_ipeps",
     "tfim_product_state_energy",
@@ -147,28 +151,161 @@ def ipeps_initial_tensor(
     return a + noise * jax.random.normal(key, a.shape, dtype)
 
 
+def published_ipeps_tensor(bond_dim: int, dtype=None) -> Float[Array, "2 D D D D"]:
+    r"""The published variational single-site C4v iPEPS of the square-lattice Heisenberg
+    antiferromagnet at bond dimension $D = 2, 3, 4$ (J. Hasik, D. Poilblanc, F. Becca, SciPost
+    Phys. 10, 012 (2021), data set github.com/jurajHasik/j1j2_ipeps_states, J2 = 0).
+
+    The tensor $A^s_{uldr}$ is in the sublattice-rotated frame of `heisenberg_bond`, legs
+    `(s, u, l, d, r)` as in `diffsci.tn.ipeps_energy`, $C_{4v}$ invariant, with its largest
+    entry 1 (as published, not normalized). The authors optimized it with CTMRG environments of
+    dimension $\chi = 48$ ($D = 2$), $108$ ($D = 3$) and $97$ ($D = 4$); its energy per site
+    converged in $\chi$ is `HEISENBERG_IPEPS_REFERENCE[D]`. A reference state to compare an
+    optimization with, or a starting point (see `pad_ipeps_tensor`).
+
+    **Arguments:**
+
+    - `bond_dim`: $D$, one of 2, 3, 4.
+    - `dtype`: float dtype (default: JAX's default float).
+
+    **Returns:** the `(2, D, D, D, D)` tensor.
+    """
+    from diffsci.tn._ipeps import _C4V  # the group as permutations of the axes (s, u, l, d, r)
+
+    from ._ipeps_data import ORBITS
+
+    if isinstance(bond_dim, bool) or bond_dim not in ORBITS:
+        raise ValueError(
+            f"published_ipeps_tensor: published states exist for bond_dim in {sorted(ORBITS)}, "
+            f"got {bond_dim!r}"
+        )
+    a = np.zeros((2,) + (bond_dim,) * 4)
+    for s, *legs, value in ORBITS[bond_dim]:
+        for p in _C4V:
+            a[(s, *(legs[i - 1] for i in p[1:]))] = value
+    return jnp.asarray(a, dtype=dtype)
+
+
+def pad_ipeps_tensor(
+    a: Float[ArrayLike, "p D D D D"], bond_dim: int, *, key=None, noise: float = 0.0
+) -> Float[Array, "p D2 D2 D2 D2"]:
+    r"""Embed a site tensor in a larger bond dimension, as the start of an optimization there.
+
+    $A'^s_{uldr} = A^s_{uldr}$ for $u, l, d, r < D$ and $0$ otherwise, plus
+    $\epsilon\,\lVert A\rVert\,\xi$ with $\xi$ Gaussian when `noise` $= \epsilon > 0$. Without
+    noise $A'$ is the same state as $A$ (the new virtual states are never reached), and the
+    energy gradient along the new entries vanishes (they enter at second order): an
+    optimization started from the padded tensor needs the noise to use them.
+
+    **Arguments:**
+
+    - `a`: site tensor `(p, D, D, D, D)`, e.g. an optimum at bond dimension $D$.
+    - `bond_dim`: the new bond dimension $D' \ge D$.
+    - `key`: PRNG key of the noise (required when `noise > 0`).
+    - `noise`: relative scale $\epsilon$ of the noise.
+
+    **Returns:** the `(p, D', D', D', D')` tensor, dtype of `a`.
+    """
+    a = jnp.asarray(a)
+    if a.ndim != 5 or len(set(a.shape[1:])) != 1:
+        raise ValueError(
+            f"pad_ipeps_tensor: expected a site tensor A[s, u, l, d, r] with four virtual legs of "
+            f"one dimension D, got shape {a.shape}"
+        )
+    if not isinstance(bond_dim, int) or bond_dim < a.shape[1]:
+        raise ValueError(
+            f"pad_ipeps_tensor: bond_dim must be an integer >= the bond dimension {a.shape[1]} of "
+            f"`a`, got {bond_dim!r}"
+        )
+    if not noise >= 0:
+        raise ValueError(f"pad_ipeps_tensor: noise must be >= 0, got {noise!r}")
+    out = jnp.pad(a, [(0, 0)] + [(0, bond_dim - a.shape[1])] * 4)
+    if noise > 0:
+        if key is None:
+            raise ValueError("pad_ipeps_tensor: noise > 0 needs a PRNG `key`")
+        scale = noise * jnp.sqrt(jnp.sum(a * a))
+        out = out + scale * jax.random.normal(key, out.shape, out.dtype)
+    return out
+
+
 def heisenberg_ipeps(
-    bond_dim: int, chi: int, *, key=None, steps: int = 100, noise: float = 1e-2, **kwargs
+    bond_dim: int,
+    chi: int,
+    *,
+    key=None,
+    steps: int = 100,
+    noise: float = 1e-2,
+    init: str | ArrayLike = "neel",
+    **kwargs,
 ):
     r"""Variational ground state of the square-lattice spin-1/2 Heisenberg antiferromagnet with a
     single-site C4v iPEPS (Liao, Liu, Wang, Xiang, PRX 9, 031041 (2019)).
 
-    Starts from the Néel state (in the rotated frame of `heisenberg_bond`) plus noise and runs
-    `diffsci.tn.optimize_ipeps`. Compare `result.energy` with `HEISENBERG_IPEPS_REFERENCE[D]` and
+    Builds a start (`init`) and runs `diffsci.tn.optimize_ipeps` with the sublattice-rotated
+    bond of `heisenberg_bond`. Compare `result.energy` with `HEISENBERG_IPEPS_REFERENCE[D]` and
     with the QMC value `HEISENBERG_QMC_ENERGY`.
 
     **Arguments:**
 
     - `bond_dim`: $D$; `chi`: the environment dimension.
     - `key`: PRNG key of the initial noise (default `jax.random.key(0)`).
-    - `steps`, `noise`, `**kwargs`: passed to `optimize_ipeps` / `ipeps_initial_tensor`.
+    - `init`: the start.
+        - `"neel"` (default): the Néel state plus Gaussian noise of scale `noise`
+          (`ipeps_initial_tensor`).
+        - `"published"`: the published state of `published_ipeps_tensor(D)`, normalized, plus
+          noise of relative scale `noise` (a check that the optimizer does not leave it).
+        - `"smaller"`: the optimum at $D - 1$ (found the same way, with the same `chi`, `steps`
+          and options, down to $D = 2$ from the Néel state), padded to $D$ with noise of
+          relative scale `noise` (`pad_ipeps_tensor`); its checkpoints go to the subfolder
+          `D{D-1}` of `checkpoint_dir`.
+        - a site tensor of bond dimension $D' \le D$, e.g. `result.tensor` of a run at $D - 1$:
+          padded to $D$ with noise of relative scale `noise` (`pad_ipeps_tensor`). Warm starts
+          from the optimum one bond dimension lower are the usual protocol at larger $D$.
+    - `steps`, `noise`, `**kwargs`: passed to `optimize_ipeps` / the initial tensor.
 
     **Returns:** the `diffsci.tn.IPEPSResult`.
+
+    **Local minima.** At $D = 3$ the energy has more than one local minimum: the Néel, random
+    and `"smaller"` starts were all found to converge to one about $10^{-4}$ per site above the
+    published state (measured at $\chi = 54$), which is itself a minimum (`"published"` stays
+    in it); see docs/ipeps.md. Compare results at a larger $\chi$ than the optimization's: at
+    small $\chi$ an optimization can lower the truncated energy without improving the state.
     """
     from diffsci.tn import optimize_ipeps
 
     key = jax.random.key(0) if key is None else key
-    a0 = ipeps_initial_tensor(key, bond_dim, state=(1.0, 0.0), noise=noise)
+    if isinstance(init, str):
+        if init == "neel":
+            a0 = ipeps_initial_tensor(key, bond_dim, state=(1.0, 0.0), noise=noise)
+        elif init == "published":
+            a = published_ipeps_tensor(bond_dim)
+            a0 = pad_ipeps_tensor(a / jnp.linalg.norm(a), bond_dim, key=key, noise=noise)
+        elif init == "smaller":
+            if bond_dim < 3:
+                raise ValueError(
+                    f"heisenberg_ipeps: init='smaller' needs bond_dim >= 3, got {bond_dim}"
+                )
+            inner = dict(kwargs)
+            if inner.get("checkpoint_dir") is not None:
+                inner["checkpoint_dir"] = Path(inner["checkpoint_dir"]) / f"D{bond_dim - 1}"
+            smaller = heisenberg_ipeps(
+                bond_dim - 1,
+                chi,
+                key=jax.random.fold_in(key, bond_dim - 1),
+                steps=steps,
+                noise=noise,
+                init="smaller" if bond_dim > 3 else "neel",
+                **inner,
+            )
+            a0 = pad_ipeps_tensor(smaller.tensor, bond_dim, key=key, noise=noise)
+        else:
+            raise ValueError(
+                "heisenberg_ipeps: init must be 'neel', 'published', 'smaller' or a site tensor, "
+                f"got {init!r}"
+            )
+    else:
+        a0 = pad_ipeps_tensor(init, bond_dim, key=key, noise=noise)
+        a0 = a0 / jnp.linalg.norm(a0)
     return optimize_ipeps(a0, heisenberg_bond(dtype=a0.dtype), chi, steps=steps, **kwargs)
 
 

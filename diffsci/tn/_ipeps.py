@@ -342,8 +342,10 @@ class IPEPSResult(eqx.Module):
     - `rejected`: the number of rejected steps (a failed CTMRG or an energy increase); after each
       the L-BFGS memory was reset and the step retried from the last good tensor.
     - `result`: `"converged"` (gradient norm or energy change below tolerance),
-      `"max_steps_reached"`, or `"ctmrg_failed"` (the environment of the last good tensor could
-      not be recomputed, or every retry failed); see `message`.
+      `"max_steps_reached"`, `"ctmrg_failed"` (the environment of the last good tensor could
+      not be recomputed, or every retry failed), or `"line_search_failed"` (twice in a row no
+      decrease at all while the gradient is not small: a kink of the truncated energy, where
+      the cut of the corner spectrum crosses a level); see `message`.
     - `message`: a sentence saying what happened and what to try.
     - `seconds`: wall time of this call.
     """
@@ -510,7 +512,7 @@ def optimize_ipeps(
 
     result, message = "max_steps_reached", f"stopped after {steps} iterations"
     bar = ProgressBar(steps, desc=f"iPEPS D={a0.shape[1]} chi={chi}", initial=min(done, steps))
-    failures = 0
+    failures = stalls = 0
     try:
         while done < steps:
             if gnorms and gnorms[-1] < gtol:
@@ -545,7 +547,24 @@ def optimize_ipeps(
                     )
                     break
                 continue
-            failures = 0
+            if e == history[-1] and g >= gtol:
+                # No decrease at all with a gradient that is not small: the line search found
+                # no step, typically at a kink of the truncated energy (the chi-th and
+                # (chi+1)-th eigenvalues of the enlarged corner cross). Not convergence: forget
+                # the curvature model once and retry, then stop and say so.
+                stalls += 1
+                state = _strong(opt.init(x))
+                if stalls > 1:
+                    result = "line_search_failed"
+                    message = (
+                        f"the line search found no lower energy twice in a row although the "
+                        f"gradient norm is {g:.1e}: the truncated energy probably has a kink here "
+                        "(the chi-th and (chi+1)-th corner eigenvalues cross); continue from "
+                        "`result.tensor` with a larger `chi`"
+                    )
+                    break
+                continue
+            failures = stalls = 0
             x, state = new_x, new_state
             done += 1
             change = history[-1] - e

@@ -14,47 +14,23 @@ import diffsci.tn as tn
 from diffsci.cli._main import main
 from diffsci.testing import check_grads
 
-# The D = 2 iPEPS of the square-lattice Heisenberg antiferromagnet from J. Hasik, D. Poilblanc,
-# F. Becca, SciPost Phys. 10, 012 (2021), data set github.com/jurajHasik/j1j2_ipeps_states,
-# file single-site_pg-C4v-A1/j20.0/state_1s_A1_j20.0_D2_chi_opt48.json (legs s, u, l, d, r; the
-# same sublattice rotation -i sigma^y on sublattice B as diffsci.physics.heisenberg_bond). The
-# file lists the nonzero entries by orbits of C4v; we store one representative per orbit with
-# the number of virtual legs equal to 1 ("0 0 0 1 1" and "0 0 1 0 1" are different orbits).
-# Their accompanying .dat file gives, for this tensor, E = -0.6602310934799582 at chi = 32..192
-# and the staggered magnetization m = 0.3911236794580645.
-_HASIK_D2 = {
-    # (s, u, l, d, r): value
-    (0, 0, 0, 0, 0): 1.0,
-    (0, 0, 0, 0, 1): 0.017282585382645214,
-    (0, 0, 0, 1, 1): -4.472056243694618e-05,  # adjacent legs
-    (0, 0, 1, 0, 1): -4.470003014145945e-05,  # opposite legs
-    (0, 0, 1, 1, 1): -2.5360940365643496e-05,
-    (0, 1, 1, 1, 1): -1.9191912448893797e-06,
-    (1, 0, 0, 0, 0): -0.01619483563921434,
-    (1, 0, 0, 0, 1): 0.41985986298862715,
-    (1, 0, 0, 1, 1): 0.030093429238755503,
-    (1, 0, 1, 0, 1): 0.03009336749550069,
-    (1, 0, 1, 1, 1): 0.0016170125837876856,
-    (1, 1, 1, 1, 1): 7.727794758781616e-05,
-}
+# Published single-site C4v iPEPS of the square-lattice Heisenberg antiferromagnet: J. Hasik,
+# D. Poilblanc, F. Becca, SciPost Phys. 10, 012 (2021), data set
+# github.com/jurajHasik/j1j2_ipeps_states, folder single-site_pg-C4v-A1/j20.0; the tensors are
+# physics.published_ipeps_tensor(D). The numbers below are from the .dat files next to the tensors
+# (columns: chi, energy per site, staggered magnetization m).
+# D = 2, state_1s_A1_j20.0_D2_chi_opt48.dat: the same E at chi = 32..192, and m.
 HASIK_D2_ENERGY = -0.6602310934799582
 HASIK_D2_MAGNETIZATION = 0.3911236794580645
-
-
-def hasik_d2_tensor():
-    a = np.zeros((2, 2, 2, 2, 2))
-    perms = [(0, 1, 2, 3), (1, 2, 3, 0), (2, 3, 0, 1), (3, 0, 1, 2)]
-    perms += [(0, 3, 2, 1), (2, 1, 0, 3), (1, 0, 3, 2), (3, 2, 1, 0)]
-    for (s, *legs), value in _HASIK_D2.items():
-        for p in perms:
-            a[(s, *(legs[i] for i in p))] = value
-    return jnp.asarray(a)
+# D = 3, state_1s_A1_j20.0_D3_chi_opt108.dat: {chi: (E, m)}.
+HASIK_D3 = {
+    27: (-0.6680369342874259, 0.34803120367146406),
+    54: (-0.6681156020054484, 0.3477572270201924),
+}
 
 
 def test_published_d2_state_energy_and_magnetization():
-    a = hasik_d2_tensor()
-    # the orbit expansion above reproduces the file's 32 entries, all of them C4v invariant
-    assert np.count_nonzero(np.asarray(a)) == 32
+    a = physics.published_ipeps_tensor(2)
     np.testing.assert_allclose(tn.symmetrize_c4v(a), a, atol=1e-16)
     h = physics.heisenberg_bond()
     # chi = 12 sits in a gap of the corner spectrum; the published energy is the same from
@@ -75,6 +51,95 @@ def test_published_d2_state_energy_and_magnetization():
     rho2 = tn.two_site_rdm(an, env)
     np.testing.assert_allclose(jnp.einsum("abcb->ac", rho2), rho, atol=1e-13)
     np.testing.assert_allclose(jnp.einsum("abad->bd", rho2), rho, atol=1e-13)
+
+
+def test_published_tensors_reproduce_the_files():
+    # Entries read off the .json files (any index order, not only orbit representatives), the
+    # number of nonzero entries of each file, and C4v invariance.
+    entries = {
+        2: [((0, 0, 0, 0, 1), 0.017282585382645214), ((1, 1, 0, 1, 0), 0.03009336749550069)],
+        3: [
+            ((0, 2, 1, 2, 1), 1.0),
+            ((0, 1, 1, 2, 0), -0.0688939549276229),
+            ((1, 2, 2, 2, 1), 0.03349389354804266),
+            ((1, 2, 0, 1, 1), 0.1841621372205264),
+        ],
+    }
+    for bond_dim, count in [(2, 32), (3, 162), (4, 512)]:
+        a = physics.published_ipeps_tensor(bond_dim)
+        assert a.shape == (2,) + (bond_dim,) * 4
+        assert np.count_nonzero(np.asarray(a)) == count
+        assert float(jnp.max(jnp.abs(a))) == 1.0
+        np.testing.assert_allclose(tn.symmetrize_c4v(a), a, atol=1e-15)
+        for index, value in entries.get(bond_dim, []):
+            assert float(a[index]) == value
+    assert physics.published_ipeps_tensor(3, jnp.float32).dtype == jnp.float32
+    with pytest.raises(ValueError, match="bond_dim in"):
+        physics.published_ipeps_tensor(5)
+
+
+def _plaquette_nn_energy(a, env, h_terms):
+    """Energy per site from the nearest-neighbour pair of a 2x2 plaquette in the environment,
+
+    ```
+    C T T C
+    T a a T
+    T a a T
+    C T T C
+    ```
+
+    the estimator of the published .dat files (peps-torch's NN density matrix of the 2x2
+    plaquette), contracted here independently of diffsci.tn: each quadrant C T T a is a matrix
+    Q[(chi' r), (chi' d)] and the plaquette is tr(Q Q Q Q), with the operators of the bond
+    h = sum_k c_k O_k (x) O_k inserted into two neighbouring quadrants."""
+
+    def quadrant(site):
+        chi, d = env.edge.shape[:2]
+        q = jnp.einsum("xy,xuw,ylv,uldr->wrvd", env.corner, env.edge, env.edge, site)
+        return q.reshape(chi * d, chi * d)
+
+    q = quadrant(tn.double_layer(a))
+    q2 = q @ q
+    norm = jnp.trace(q2 @ q2)
+    bond = sum(
+        c * jnp.trace(quadrant(tn.double_layer(a, o)) @ quadrant(tn.double_layer(a, o)) @ q2)
+        for c, o in h_terms
+    )
+    return 2.0 * bond / norm
+
+
+def test_published_d3_state_energy_and_magnetization():
+    # The published D = 3 state evaluated with our CTMRG environment at chi = 27 and 54 against
+    # the energies and magnetizations of its .dat file (HASIK_D3). Those energies come from the
+    # nearest-neighbour pair of a 2x2 plaquette (_plaquette_nn_energy); tn.ipeps_energy uses
+    # the smaller 2x1 patch (two_site_rdm), which at finite chi is a different approximation of
+    # the same number (9e-5 higher at chi = 27, 1e-5 at chi = 54, both converging to the chi =
+    # 216 value HEISENBERG_IPEPS_REFERENCE[3]).
+    a = physics.published_ipeps_tensor(3)
+    a = a / jnp.linalg.norm(a)
+    x, y_im, z = (
+        np.array([[0.0, 1.0], [1.0, 0.0]]),
+        np.array([[0.0, -1.0], [1.0, 0.0]]),
+        np.diag([1.0, -1.0]),
+    )
+    # rotated S.S = (-X X + Y Y - Z Z) / 4 with Y Y = -y_im y_im (heisenberg_bond)
+    h_terms = [(-0.25, jnp.asarray(o)) for o in (x, y_im, z)]
+    h = physics.heisenberg_bond()
+    np.testing.assert_allclose(sum(c * jnp.kron(o, o) for c, o in h_terms), h, atol=1e-16)
+    reference = physics.HEISENBERG_IPEPS_REFERENCE[3]
+    previous = None
+    for chi, (energy, magnetization) in HASIK_D3.items():
+        env = tn.ctmrg(tn.double_layer(a), chi).env
+        assert abs(float(_plaquette_nn_energy(a, env, h_terms)) - energy) < 1e-10
+        rho = tn.one_site_rdm(a, env)
+        m = jnp.hypot(0.5 * (rho[0, 0] - rho[1, 1]), rho[0, 1])
+        assert abs(float(m) - magnetization) < 1e-10
+        e_2x1 = float(
+            2.0 * jnp.einsum("abcd,cdab->", tn.two_site_rdm(a, env), h.reshape(2, 2, 2, 2))
+        )
+        # the 2x1 estimate approaches the converged published energy from above
+        assert reference < e_2x1 < (previous if previous is not None else 0.0)
+        previous = e_2x1
 
 
 def test_symmetrize_c4v_is_the_projector_onto_invariant_tensors():
@@ -161,7 +226,9 @@ def test_energy_gradient_against_finite_differences():
     # 1e-12 so that finite differences of the energy resolve the derivative. Reverse mode only:
     # ctmrg's rule is a custom_jvp (checked in both modes in tests/tn/test_ctmrg.py) and jax.grad
     # runs through its transpose; the function is jitted once instead of run op by op.
-    a = hasik_d2_tensor() + 0.05 * jax.random.normal(jax.random.key(4), (2, 2, 2, 2, 2))
+    a = physics.published_ipeps_tensor(2) + 0.05 * jax.random.normal(
+        jax.random.key(4), (2, 2, 2, 2, 2)
+    )
     h = physics.heisenberg_bond()
 
     @jax.jit
@@ -184,6 +251,32 @@ def test_d2_heisenberg_optimization_reaches_the_published_energy():
     # variational: above the QMC ground-state energy -0.669437(5) (Sandvik, PRB 56, 11678 (1997))
     assert e > physics.HEISENBERG_QMC_ENERGY
     assert np.all(np.diff(result.history) <= 1e-12)  # monotone: only accepted steps
+
+
+def test_padding_keeps_the_state_and_warm_starts_converge():
+    h = physics.heisenberg_bond()
+    a2 = physics.published_ipeps_tensor(2)
+    a3 = physics.pad_ipeps_tensor(a2, 3)
+    assert a3.shape == (2, 3, 3, 3, 3)
+    np.testing.assert_array_equal(a3[:, :2, :2, :2, :2], a2)
+    assert np.count_nonzero(np.asarray(a3)) == 32
+    # the same state: the published D = 2 energy (chi = 12, as in the D = 2 test above)
+    assert abs(float(tn.ipeps_energy(a3, h, 12)) - HASIK_D2_ENERGY) < 1e-10
+    noisy = physics.pad_ipeps_tensor(a2, 3, key=jax.random.key(0), noise=1e-2)
+    assert np.count_nonzero(np.asarray(noisy)) == noisy.size
+    with pytest.raises(ValueError, match="bond_dim must be an integer >= the bond dimension 2"):
+        physics.pad_ipeps_tensor(a2, 1)
+    with pytest.raises(ValueError, match="needs a PRNG `key`"):
+        physics.pad_ipeps_tensor(a2, 3, noise=1e-2)
+    with pytest.raises(ValueError, match="init must be"):
+        physics.heisenberg_ipeps(2, 12, init="random")
+    with pytest.raises(ValueError, match="needs bond_dim >= 3"):
+        physics.heisenberg_ipeps(2, 12, init="smaller")
+    # a warm start from the published state plus noise goes back to it (chi = 12 and options
+    # as in the D = 2 optimization test: the same compiled step)
+    result = physics.heisenberg_ipeps(2, 12, init="published", noise=1e-2, steps=40)
+    assert result.result == "converged", result.message
+    assert HASIK_D2_ENERGY - 1e-9 < result.energy < HASIK_D2_ENERGY + 1e-6
 
 
 def _cluster_lower_bound(g, size=3):
@@ -251,3 +344,12 @@ def test_cli_runs_and_resumes(tmp_path, capsys):
     second = np.loadtxt(tmp_path / "ipeps" / "history.csv", skiprows=1)
     np.testing.assert_array_equal(second[: len(first)], first)  # continued, not restarted
     assert len(second) > len(first)
+    # a new run started from the saved tensor, without noise, starts at the energy it ended at
+    tensor = str(tmp_path / "ipeps" / "tensor.npy")
+    out2 = str(tmp_path / "warm")
+    args = ["ipeps", "--d", "2", "--chi", "12", "--steps", "1", "--out", out2]
+    assert main([*args, "--init", tensor, "--noise", "0"]) == 0
+    third = np.loadtxt(tmp_path / "warm" / "history.csv", skiprows=1)
+    assert abs(third[0] - second[-1]) < 1e-12
+    with pytest.raises(SystemExit, match="--init must be"):
+        main([*args, "--init", "bogus"])
