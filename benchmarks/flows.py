@@ -28,6 +28,9 @@ The original work (Zhang, E, Wang, arXiv:1809.10188, section 4.2, 16x16 at T_c) 
 exact free energy within about 1%.
 
 Run: python benchmarks/flows.py                 (16x16, the GPU setting: a few minutes on an H100)
+     python benchmarks/flows.py --length 16 --steps 1500 --chunk-steps 100 --batch 64
+         --channels 8 --flow-steps 6 --exact-samples 512 --eval-samples 4096 --memory-steps 6 12
+                                                (16x16 on one CPU core: about an hour)
      python benchmarks/flows.py --quick         (8x8, small; minutes on one CPU core)
      python benchmarks/flows.py --length 4 --steps 3000 --channels 32   (4x4, CPU)
 Single-threaded on CPU: OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = 1 and XLA's CPU thread pools 1.
@@ -64,12 +67,19 @@ def _parse():
     parser.add_argument("--batch", type=int, help="samples per training step (512; quick 128)")
     parser.add_argument("--channels", type=int, help="convolution channels (16; quick 8)")
     parser.add_argument("--flow-steps", type=int, help="RK4 steps over t in [0, 1] (10; quick 6)")
+    parser.add_argument("--eval-steps", type=int,
+                        help="RK4 steps of the sampling map that is evaluated (default: the "
+                        "training --flow-steps). A trained field can be stiff enough that the "
+                        "coarse training map folds for some samples (non-positive Jacobian "
+                        "determinant, refused by the exact log-density); a finer map of the same "
+                        "potential is then the variational distribution that is evaluated")
     parser.add_argument("--eval-samples", type=int,
                         help="samples for the integrated-ln q estimate (8192; quick 2048)")
     parser.add_argument("--exact-samples", type=int,
                         help="samples with the exact log-determinant (2048; quick 512)")
-    parser.add_argument("--memory-steps", type=int, nargs="+",
-                        help="ODE step counts of the memory comparison (10 20; quick 4 8 16)")
+    parser.add_argument("--memory-steps", type=int, nargs="*",
+                        help="ODE step counts of the memory comparison (10 20; quick 4 8 16; "
+                        "none: skip it)")
     parser.add_argument("--lr", type=float, default=2e-2, help="Adam learning rate (2e-2)")
     parser.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
                         help="learning-rate schedule (cosine decay to 1%%)")
@@ -204,6 +214,7 @@ def main():
     tag = "_".join(f"{k}{settings[k]}" for k in (
         "steps", "batch", "channels", "flow_steps", "lr", "schedule", "shift", "global_channels",
         "seed", "float32"))
+    resumed = (out / f"train_{tag}").exists()
     t0 = time.perf_counter()
     result = train_variational(
         flow, hs, 1.0, key=jr.key(args.seed + 1), steps=args.steps, batch=args.batch,
@@ -214,21 +225,29 @@ def main():
     train_s = time.perf_counter() - t0
     peak = _peak_bytes()
     save_checkpoint(out / "flow", result.flow, metadata=settings)
+    if resumed:
+        print("(resumed from the checkpoint of an earlier run of the same settings: the time "
+              "below is this call's only)", flush=True)
     print(f"trained {args.steps} steps in {train_s:.1f} s including compilation "
           f"({train_s / args.steps * 1e3:.1f} ms per step); peak device memory "
           f"{'n/a' if peak is None else f'{peak / 2**20:.1f} MiB'}", flush=True)
 
+    evaluated = result.flow
+    if args.eval_steps is not None and args.eval_steps != args.flow_steps:
+        evaluated = _flow(args, hs, dtype, steps=args.eval_steps)
+        evaluated = eqx.tree_at(lambda f: f.potential, evaluated, result.flow.potential)
+        print(f"evaluating the trained potential with {args.eval_steps} RK4 steps", flush=True)
     t0 = time.perf_counter()
     key = jr.key(args.seed + 2)
-    exact_est = flow_free_energy(result.flow, hs, 1.0, key=key, samples=args.exact_samples,
+    exact_est = flow_free_energy(evaluated, hs, 1.0, key=key, samples=args.exact_samples,
                                  batch=min(256, args.exact_samples), exact_log_det=True)
     exact_s = time.perf_counter() - t0
-    integrated = flow_free_energy(result.flow, hs, 1.0, key=key, samples=args.eval_samples,
+    integrated = flow_free_energy(evaluated, hs, 1.0, key=key, samples=args.eval_samples,
                                   batch=min(1024, args.eval_samples))
     # the same first samples with both ln q: the integration's discretization error
-    num = min(256, args.exact_samples)
-    _, lq_exact = eqx.filter_jit(result.flow.sample_and_exact_log_prob)(jr.fold_in(key, 0), num)
-    _, lq_int = eqx.filter_jit(result.flow.sample_and_log_prob)(jr.fold_in(key, 0), num)
+    num = min(64, args.exact_samples)
+    _, lq_exact = eqx.filter_jit(evaluated.sample_and_exact_log_prob)(jr.fold_in(key, 0), num)
+    _, lq_int = eqx.filter_jit(evaluated.sample_and_log_prob)(jr.fold_in(key, 0), num)
     deviation = float(jnp.max(jnp.abs(lq_exact - lq_int)))
 
     rows = {}
