@@ -99,51 +99,42 @@ def plot(history, *, reference, qmc, title, path):
 
 
 def _heisenberg_start(args, chi, key, out):
-    """The initial tensor of the Heisenberg run from --init (see add_arguments)."""
+    """The initial tensor of the Heisenberg run from --init (see add_arguments), built by the
+    library's `heisenberg_start` (the `init` of `heisenberg_ipeps`)."""
     from pathlib import Path
 
     import jax.numpy as jnp
     import numpy as np
 
-    import diffsci.physics as physics
+    from diffsci.physics._ipeps import heisenberg_start
 
-    if args.init == "neel":
-        return physics.ipeps_initial_tensor(key, args.d, state=(1.0, 0.0), noise=args.noise)
-    if args.init == "published":
-        if args.d not in (2, 3, 4):
-            raise SystemExit(f"ipeps: --init published needs --d 2, 3 or 4, got {args.d}")
-        a = physics.published_ipeps_tensor(args.d)
-    elif args.init == "smaller":
+    init = args.init
+    if init == "published" and args.d not in (2, 3, 4):
+        raise SystemExit(f"ipeps: --init published needs --d 2, 3 or 4, got {args.d}")
+    if init == "smaller":
         if args.d < 3:
             raise SystemExit(f"ipeps: --init smaller needs --d >= 3, got {args.d}")
         print(f"warm start: optimizing D={args.d - 1} first (chi={chi})", flush=True)
-        a = physics.heisenberg_ipeps(
-            args.d - 1,
-            chi,
-            key=key,
-            steps=args.steps,
-            noise=args.noise,
-            init="smaller" if args.d > 3 else "neel",
-            memory_size=args.lbfgs_memory,
-            checkpoint_dir=out / "checkpoint_smaller",
-            progress=True,
-        ).tensor
-    elif args.init.endswith(".npy"):
-        path = Path(args.init)
+    elif init.endswith(".npy"):
+        path = Path(init)
         if not path.exists():
-            raise SystemExit(f"ipeps: --init {args.init}: no such file")
-        a = jnp.asarray(np.load(path))
-        if a.ndim != 5 or a.shape[0] != 2 or len(set(a.shape[1:])) != 1 or a.shape[1] > args.d:
+            raise SystemExit(f"ipeps: --init {init}: no such file")
+        init = jnp.asarray(np.load(path))
+        if (init.ndim != 5 or init.shape[0] != 2 or len(set(init.shape[1:])) != 1
+                or init.shape[1] > args.d):
             raise SystemExit(
                 f"ipeps: --init {args.init}: expected a site tensor (2, D', D', D', D') with "
-                f"D' <= {args.d}, got shape {a.shape}"
+                f"D' <= {args.d}, got shape {init.shape}"
             )
-    else:
+    elif init not in ("neel", "published"):
         raise SystemExit(
-            f"ipeps: --init must be neel, smaller, published or a .npy file, got {args.init!r}"
+            f"ipeps: --init must be neel, smaller, published or a .npy file, got {init!r}"
         )
-    a = physics.pad_ipeps_tensor(a / jnp.linalg.norm(a), args.d, key=key, noise=args.noise)
-    return a / jnp.linalg.norm(a)
+    a = heisenberg_start(
+        args.d, chi, key=key, noise=args.noise, init=init, steps=args.steps,
+        memory_size=args.lbfgs_memory, checkpoint_dir=out / "checkpoint_smaller", progress=True,
+    )
+    return a if init == "neel" else a / jnp.linalg.norm(a)
 
 
 def run(args) -> int:

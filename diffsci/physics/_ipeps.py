@@ -228,6 +228,47 @@ def pad_ipeps_tensor(
     return out
 
 
+def heisenberg_start(
+    bond_dim: int, chi: int, *, key, noise: float, init: str | ArrayLike, steps: int, **kwargs
+) -> Float[Array, "2 D D D D"]:
+    """The initial tensor of `heisenberg_ipeps` for its `init` (see there); `"smaller"` runs the
+    optimization at D - 1 with `chi`, `steps` and `**kwargs` (options of `optimize_ipeps`).
+    Shared with the `ipeps` command line."""
+    if isinstance(init, str):
+        if init == "neel":
+            a0 = ipeps_initial_tensor(key, bond_dim, state=(1.0, 0.0), noise=noise)
+        elif init == "published":
+            a = published_ipeps_tensor(bond_dim)
+            a0 = pad_ipeps_tensor(a / jnp.linalg.norm(a), bond_dim, key=key, noise=noise)
+        elif init == "smaller":
+            if bond_dim < 3:
+                raise ValueError(
+                    f"heisenberg_ipeps: init='smaller' needs bond_dim >= 3, got {bond_dim}"
+                )
+            inner = dict(kwargs)
+            if inner.get("checkpoint_dir") is not None:
+                inner["checkpoint_dir"] = Path(inner["checkpoint_dir"]) / f"D{bond_dim - 1}"
+            smaller = heisenberg_ipeps(
+                bond_dim - 1,
+                chi,
+                key=jax.random.fold_in(key, bond_dim - 1),
+                steps=steps,
+                noise=noise,
+                init="smaller" if bond_dim > 3 else "neel",
+                **inner,
+            )
+            a0 = pad_ipeps_tensor(smaller.tensor, bond_dim, key=key, noise=noise)
+        else:
+            raise ValueError(
+                "heisenberg_ipeps: init must be 'neel', 'published', 'smaller' or a site tensor, "
+                f"got {init!r}"
+            )
+    else:
+        a0 = pad_ipeps_tensor(init, bond_dim, key=key, noise=noise)
+        a0 = a0 / jnp.linalg.norm(a0)
+    return a0
+
+
 def heisenberg_ipeps(
     bond_dim: int,
     chi: int,
@@ -274,38 +315,7 @@ def heisenberg_ipeps(
     from diffsci.tn import optimize_ipeps
 
     key = jax.random.key(0) if key is None else key
-    if isinstance(init, str):
-        if init == "neel":
-            a0 = ipeps_initial_tensor(key, bond_dim, state=(1.0, 0.0), noise=noise)
-        elif init == "published":
-            a = published_ipeps_tensor(bond_dim)
-            a0 = pad_ipeps_tensor(a / jnp.linalg.norm(a), bond_dim, key=key, noise=noise)
-        elif init == "smaller":
-            if bond_dim < 3:
-                raise ValueError(
-                    f"heisenberg_ipeps: init='smaller' needs bond_dim >= 3, got {bond_dim}"
-                )
-            inner = dict(kwargs)
-            if inner.get("checkpoint_dir") is not None:
-                inner["checkpoint_dir"] = Path(inner["checkpoint_dir"]) / f"D{bond_dim - 1}"
-            smaller = heisenberg_ipeps(
-                bond_dim - 1,
-                chi,
-                key=jax.random.fold_in(key, bond_dim - 1),
-                steps=steps,
-                noise=noise,
-                init="smaller" if bond_dim > 3 else "neel",
-                **inner,
-            )
-            a0 = pad_ipeps_tensor(smaller.tensor, bond_dim, key=key, noise=noise)
-        else:
-            raise ValueError(
-                "heisenberg_ipeps: init must be 'neel', 'published', 'smaller' or a site tensor, "
-                f"got {init!r}"
-            )
-    else:
-        a0 = pad_ipeps_tensor(init, bond_dim, key=key, noise=noise)
-        a0 = a0 / jnp.linalg.norm(a0)
+    a0 = heisenberg_start(bond_dim, chi, key=key, noise=noise, init=init, steps=steps, **kwargs)
     return optimize_ipeps(a0, heisenberg_bond(dtype=a0.dtype), chi, steps=steps, **kwargs)
 
 

@@ -1,5 +1,8 @@
 """Local tensors and the RG engines against exact enumeration of small tori (no truncation)."""
 
+import itertools
+
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -79,8 +82,6 @@ def test_errors_name_what_was_given():
 def test_symmetric_split_is_exact_and_c4v_symmetric(beta, h):
     # W_l = W_r = Q sqrt(Lambda): the same partition function (exact enumeration), and a tensor
     # invariant under every permutation of its four legs (C4v is a subgroup), for CTMRG.
-    import itertools
-
     t = tn.ising_tensor(beta, h, symmetric=True)
     for perm in itertools.permutations(range(4)):
         np.testing.assert_allclose(jnp.transpose(t, perm), t, rtol=0, atol=1e-14)
@@ -102,7 +103,5 @@ def test_symmetric_split_is_exact_and_c4v_symmetric(beta, h):
 
 
 def test_symmetric_split_refuses_an_antiferromagnet():
-    import equinox as eqx
-
     with pytest.raises(eqx.EquinoxRuntimeError, match="negative eigenvalue"):
         jax.block_until_ready(tn.ising_tensor(-0.3, symmetric=True))
