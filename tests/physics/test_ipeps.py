@@ -131,6 +131,10 @@ def test_published_d3_state_energy_and_magnetization():
     for chi, (energy, magnetization) in HASIK_D3.items():
         env = tn.ctmrg(tn.double_layer(a), chi).env
         assert abs(float(_plaquette_nn_energy(a, env, h_terms)) - energy) < 1e-10
+        # the library's plaquette patch, the same estimator
+        plaquette = tn.two_site_rdm(a, env, patch="plaquette")
+        e_plaquette = 2.0 * jnp.einsum("abcd,cdab->", plaquette, h.reshape(2, 2, 2, 2))
+        assert abs(float(e_plaquette) - energy) < 1e-10
         rho = tn.one_site_rdm(a, env)
         m = jnp.hypot(0.5 * (rho[0, 0] - rho[1, 1]), rho[0, 1])
         assert abs(float(m) - magnetization) < 1e-10
@@ -140,6 +144,40 @@ def test_published_d3_state_energy_and_magnetization():
         # the 2x1 estimate approaches the converged published energy from above
         assert reference < e_2x1 < (previous if previous is not None else 0.0)
         previous = e_2x1
+
+
+def test_plaquette_rdm_is_a_density_matrix_of_the_pair():
+    # A random C4v tensor (short correlation length, so chi = 16 is converged): the plaquette
+    # and bond patches must give the same two-site matrix; it is symmetric (Hermitian), invariant
+    # under exchange of the two sites (C4v), positive, of unit trace, and its one-site reduction
+    # is one_site_rdm. Also checked against the brute-force chi = 1 product boundary, where the
+    # plaquette network is four sites with the boundary vector on every outer leg.
+    a = tn.symmetrize_c4v(jax.random.normal(jax.random.key(5), (2, 2, 2, 2, 2)))
+    a = a / jnp.linalg.norm(a)
+    env = tn.ctmrg(tn.double_layer(a), 16, tol=1e-13).env
+    rho = tn.two_site_rdm(a, env, patch="plaquette")
+    np.testing.assert_allclose(rho, tn.two_site_rdm(a, env), atol=1e-10)
+    np.testing.assert_allclose(rho, jnp.transpose(rho, (2, 3, 0, 1)), atol=1e-14)
+    np.testing.assert_allclose(rho, jnp.transpose(rho, (1, 0, 3, 2)), atol=1e-14)
+    assert float(jnp.min(jnp.linalg.eigvalsh(rho.reshape(4, 4)))) > -1e-12
+    np.testing.assert_allclose(float(jnp.einsum("abab->", rho)), 1.0, atol=1e-14)
+    np.testing.assert_allclose(jnp.einsum("abcb->ac", rho), tn.one_site_rdm(a, env), atol=1e-10)
+
+    rng = np.random.default_rng(6)
+    b = rng.normal(size=(2, 2, 2, 2, 2))
+    b = np.asarray(tn.symmetrize_c4v(jnp.asarray(b)))
+    w = rng.normal(size=2)
+    boundary = _Env(corner=jnp.ones((1, 1)), edge=jnp.asarray(np.kron(w, w)).reshape(1, 4, 1))
+    rho1 = tn.two_site_rdm(jnp.asarray(b), boundary, patch="plaquette")
+    # Sites 1 (top left), 2 (top right), 3 (bottom right), 4 (bottom left); legs (s, u, l, d, r);
+    # inner bonds j = 1-2, k = 2-3, m = 3-4, i = 1-4, every outer leg contracted with w.
+    site1 = np.einsum("sulij,u,l->sij", b, w, w)  # free: d = i, r = j
+    site2 = np.einsum("sujkr,u,r->sjk", b, w, w)  # l = j, d = k
+    site3 = np.einsum("skmdr,d,r->skm", b, w, w)  # u = k, l = m
+    site4 = np.einsum("sildm,l,d->sim", b, w, w)  # u = i, r = m
+    psi = np.einsum("sij,tjk,vkm,xim->stvx", site1, site2, site3, site4)
+    pair = np.einsum("stvx,STvx->stST", psi, psi)
+    np.testing.assert_allclose(rho1, pair / np.einsum("abab->", pair), rtol=1e-12, atol=1e-14)
 
 
 def test_symmetrize_c4v_is_the_projector_onto_invariant_tensors():
@@ -221,7 +259,8 @@ def test_heisenberg_bond_spectrum():
     np.testing.assert_allclose(swap @ h @ swap, h, atol=1e-15)
 
 
-def test_energy_gradient_against_finite_differences():
+@pytest.mark.parametrize("patch", ["bond", "plaquette"])
+def test_energy_gradient_against_finite_differences(patch):
     # Near the published D = 2 state (CTMRG converges fast there), chi = 9, CTMRG converged to
     # 1e-12 so that finite differences of the energy resolve the derivative. Reverse mode only:
     # ctmrg's rule is a custom_jvp (checked in both modes in tests/tn/test_ctmrg.py) and jax.grad
@@ -233,7 +272,7 @@ def test_energy_gradient_against_finite_differences():
 
     @jax.jit
     def energy(x):
-        return tn.ipeps_energy(x, h, 9, tol=1e-12, max_steps=500)
+        return tn.ipeps_energy(x, h, 9, tol=1e-12, max_steps=500, patch=patch)
 
     check_grads(energy, a, order=1, modes=("rev",), jit=False, vmap=False)
 
@@ -327,10 +366,93 @@ def test_bad_input_is_refused_with_a_message():
         tn.ipeps_energy(jnp.ones((2, 2, 2, 2, 2)), jnp.eye(3), 4)
     with pytest.raises(Exception, match="not a symmetric matrix"):
         tn.ipeps_energy(jnp.ones((2, 1, 1, 1, 1)), jnp.triu(jnp.ones((4, 4))), 1)
+    with pytest.raises(ValueError, match="patch must be one of"):
+        tn.ipeps_energy(jnp.ones((2, 1, 1, 1, 1)), h, 1, patch="2x2")
     with pytest.raises(ValueError, match="steps must be an integer >= 1"):
         tn.optimize_ipeps(jnp.ones((2, 1, 1, 1, 1)), h, 1, steps=0)
     with pytest.raises(ValueError, match="scalar field"):
         physics.tfim_bond(jnp.ones(2))
+
+
+def _scripted_steps(monkeypatch, outcomes):
+    """Replace the jitted L-BFGS iteration of optimize_ipeps by one that reports the given
+    (energy before, energy after, gradient norm after) triples in turn, to drive the control
+    logic (rejections, stalls) through cases that real landscapes produce only rarely."""
+    import optax
+
+    from diffsci.tn import _ipeps
+
+    script = iter(outcomes)
+
+    def fake_make_step(*args):
+        def step(x, state, h):
+            outcome = next(script)
+            if isinstance(outcome, Exception):
+                raise outcome
+            before, after, g = outcome
+            return x + 1.0, state, (before, 1.0), (after, g)
+
+        return optax.lbfgs(), step
+
+    monkeypatch.setattr(_ipeps, "_make_step", fake_make_step)
+
+
+def test_optimizer_control_logic(monkeypatch):
+    a0 = jnp.ones((2, 1, 1, 1, 1))
+    h = physics.heisenberg_bond()
+    # no decrease twice in a row with a gradient above gtol: a kink, not convergence
+    _scripted_steps(monkeypatch, [(-0.5, -0.5, 1e-2), (-0.5, -0.5, 1e-2)])
+    r = tn.optimize_ipeps(a0, h, 1, steps=5)
+    assert r.result == "line_search_failed" and r.iterations == 0
+    assert "kink" in r.message and list(r.history) == [-0.5]
+    # a stall, then progress: the stall counter starts again
+    _scripted_steps(
+        monkeypatch,
+        [(-0.5, -0.5, 1e-2), (-0.5, -0.6, 1e-2), (-0.6, -0.6, 1e-2), (-0.6, -0.7, 1e-7)],
+    )
+    r = tn.optimize_ipeps(a0, h, 1, steps=5)
+    assert r.result == "converged" and r.iterations == 2 and list(r.history) == [-0.5, -0.6, -0.7]
+    # failed CTMRG (+inf) or an uphill step is rejected; four in a row end the run
+    _scripted_steps(
+        monkeypatch,
+        [(-0.5, np.inf, 1.0), (-0.5, -0.4, 1.0), (-0.5, -0.55, 1e-2)]
+        + [(-0.55, np.inf, 1.0)] * 4,
+    )
+    r = tn.optimize_ipeps(a0, h, 1, steps=5)
+    assert r.result == "ctmrg_failed" and r.rejected == 6 and r.iterations == 1
+    assert list(r.history) == [-0.5, -0.55]
+    # lineax's reverse-mode solve raises when GMRES fails (whatever `throw` says): a rejected
+    # step like a failed CTMRG; other runtime errors are not swallowed
+    solver_error = jax.errors.JaxRuntimeError(
+        "INTERNAL: The maximum number of solver steps was reached. Try increasing `max_steps`."
+    )
+    _scripted_steps(monkeypatch, [(-0.5, -0.6, 1e-2), solver_error, (-0.6, -0.7, 1e-7)])
+    r = tn.optimize_ipeps(a0, h, 1, steps=5)
+    assert r.result == "converged" and r.rejected == 1 and list(r.history) == [-0.5, -0.6, -0.7]
+    _scripted_steps(monkeypatch, [solver_error])
+    r = tn.optimize_ipeps(a0, h, 1, steps=5)
+    assert r.result == "ctmrg_failed" and "fixed-point derivative" in r.message
+    _scripted_steps(monkeypatch, [jax.errors.JaxRuntimeError("INTERNAL: out of memory")])
+    with pytest.raises(jax.errors.JaxRuntimeError, match="out of memory"):
+        tn.optimize_ipeps(a0, h, 1, steps=5)
+    # an initial tensor whose CTMRG fails is reported as such, not optimized
+    _scripted_steps(monkeypatch, [(np.inf, np.inf, 1.0)])
+    r = tn.optimize_ipeps(a0, h, 1, steps=5)
+    assert r.result == "ctmrg_failed" and "initial tensor" in r.message
+
+
+def test_failed_derivative_solve_is_reported_not_raised():
+    # The same path without mocks: a GMRES allowed two iterations cannot solve the tangent
+    # system, lineax raises from the reverse-mode solve, and optimize_ipeps reports it.
+    import lineax as lx
+
+    a0 = physics.published_ipeps_tensor(2) + 0.05 * jax.random.normal(
+        jax.random.key(1), (2, 2, 2, 2, 2)
+    )
+    solver = lx.GMRES(rtol=1e-12, atol=1e-12, restart=2, max_steps=2)
+    r = tn.optimize_ipeps(a0, physics.heisenberg_bond(), 6, steps=3, solver=solver)
+    assert r.result == "ctmrg_failed" and "fixed-point derivative" in r.message
+    assert r.iterations == 0
 
 
 def test_cli_runs_and_resumes(tmp_path, capsys):
@@ -351,5 +473,11 @@ def test_cli_runs_and_resumes(tmp_path, capsys):
     assert main([*args, "--init", tensor, "--noise", "0"]) == 0
     third = np.loadtxt(tmp_path / "warm" / "history.csv", skiprows=1)
     assert abs(third[0] - second[-1]) < 1e-12
+    # the plaquette estimator: at D = 2, chi = 12 (converged) the same energy
+    capsys.readouterr()
+    assert main([*args, "--init", tensor, "--noise", "0", "--patch", "plaquette"]) == 0
+    assert "(plaquette patch)" in capsys.readouterr().out
+    fourth = np.loadtxt(tmp_path / "warm" / "history.csv", skiprows=1)
+    assert abs(fourth[0] - second[-1]) < 1e-10
     with pytest.raises(SystemExit, match="--init must be"):
         main([*args, "--init", "bogus"])
