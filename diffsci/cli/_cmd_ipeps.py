@@ -46,7 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--init",
         default="neel",
-        help="Heisenberg start: neel (default; Neel state plus noise), smaller (the optimum at "
+        help="Heisenberg start: neel (default; Neel state plus noise), random (a C4v-symmetrized "
+        "Gaussian tensor drawn with --seed; different seeds reach different minima), smaller "
+        "(the optimum at "
         "D-1, found the same way down to D=2, padded to D plus noise), published (the published "
         "state at D plus noise), or a .npy file with a site tensor of bond dimension <= D (e.g. "
         "the tensor.npy of an earlier run), padded to D plus noise",
@@ -134,16 +136,16 @@ def _heisenberg_start(args, chi, key, out):
                 f"ipeps: --init {args.init}: expected a site tensor (2, D', D', D', D') with "
                 f"D' <= {args.d}, got shape {init.shape}"
             )
-    elif init not in ("neel", "published"):
+    elif init not in ("neel", "random", "published"):
         raise SystemExit(
-            f"ipeps: --init must be neel, smaller, published or a .npy file, got {init!r}"
+            f"ipeps: --init must be neel, random, smaller, published or a .npy file, got {init!r}"
         )
     a = heisenberg_start(
         args.d, chi, key=key, noise=args.noise, init=init, steps=args.steps,
         memory_size=args.lbfgs_memory, checkpoint_dir=out / "checkpoint_smaller", progress=True,
         patch=args.patch,
     )
-    return a if init == "neel" else a / jnp.linalg.norm(a)
+    return a if init in ("neel", "random") else a / jnp.linalg.norm(a)
 
 
 def run(args) -> int:

@@ -217,7 +217,8 @@ def two_site_rdm(
     C T T C
     ```
     (the estimator of peps-torch and of the published energies of Hasik, Poilblanc, Becca,
-    SciPost Phys. 10, 012 (2021)). Each quadrant `C T T a` is a $(\chi D^2)$-square matrix and
+    SciPost Phys. 10, 012 (2021)); `a` must then be $C_{4v}$ symmetric (checked, an error
+    otherwise). Each quadrant `C T T a` is a $(\chi D^2)$-square matrix and
     the plaquette is the trace of four of them; cost $O(\chi^3 D^6)$ for the matrix products.
     Both patches give the same matrix at converged `chi`; at finite `chi` they are different
     approximations, and the plaquette, which holds more of the lattice exactly, is usually the
@@ -240,6 +241,16 @@ def two_site_rdm(
     _check_patch(patch, "two_site_rdm")
     corner, edge = env.corner.astype(a.dtype), env.edge.astype(a.dtype)
     if patch == "plaquette":
+        # The four quadrants are taken to be the same matrix: only true for a C4v tensor.
+        size2 = jnp.sum(a * a)
+        asymmetry2 = jnp.max(jnp.stack([jnp.sum((jnp.transpose(a, g) - a) ** 2) for g in _C4V]))
+        a = eqx.error_if(
+            a,
+            asymmetry2 > jnp.finfo(a.dtype).eps * size2,  # relative asymmetry > sqrt(eps)
+            "two_site_rdm: patch='plaquette' needs a C4v symmetric site tensor (its four "
+            "quadrants are contracted as one matrix); symmetrize it with symmetrize_c4v, or use "
+            "patch='bond'",
+        )
         return _plaquette_rdm(a, corner, edge, normalize)
     left = _half(a, corner, edge)
     # The right half is the mirror image: the left half of the left-right reflected tensor.

@@ -292,6 +292,18 @@ def test_d2_heisenberg_optimization_reaches_the_published_energy():
     assert np.all(np.diff(result.history) <= 1e-12)  # monotone: only accepted steps
 
 
+def test_random_start_is_a_seeded_symmetric_gaussian_tensor():
+    from diffsci.physics._ipeps import heisenberg_start
+
+    key = jax.random.key(25)
+    a = heisenberg_start(3, 27, key=key, noise=0.0, init="random", steps=1)
+    expected = tn.symmetrize_c4v(jax.random.normal(key, (2, 3, 3, 3, 3)))
+    np.testing.assert_array_equal(a, expected)
+    np.testing.assert_allclose(tn.symmetrize_c4v(a), a, atol=1e-15)
+    other = heisenberg_start(3, 27, key=jax.random.key(26), noise=0.0, init="random", steps=1)
+    assert float(jnp.max(jnp.abs(other - a))) > 0.1
+
+
 def test_padding_keeps_the_state_and_warm_starts_converge():
     h = physics.heisenberg_bond()
     a2 = physics.published_ipeps_tensor(2)
@@ -308,7 +320,7 @@ def test_padding_keeps_the_state_and_warm_starts_converge():
     with pytest.raises(ValueError, match="needs a PRNG `key`"):
         physics.pad_ipeps_tensor(a2, 3, noise=1e-2)
     with pytest.raises(ValueError, match="init must be"):
-        physics.heisenberg_ipeps(2, 12, init="random")
+        physics.heisenberg_ipeps(2, 12, init="bogus")
     with pytest.raises(ValueError, match="needs bond_dim >= 3"):
         physics.heisenberg_ipeps(2, 12, init="smaller")
     # a warm start from the published state plus noise goes back to it (chi = 12 and options
@@ -366,6 +378,10 @@ def test_bad_input_is_refused_with_a_message():
         tn.ipeps_energy(jnp.ones((2, 2, 2, 2, 2)), jnp.eye(3), 4)
     with pytest.raises(Exception, match="not a symmetric matrix"):
         tn.ipeps_energy(jnp.ones((2, 1, 1, 1, 1)), jnp.triu(jnp.ones((4, 4))), 1)
+    with pytest.raises(Exception, match="needs a C4v symmetric site tensor"):
+        asymmetric = jax.random.normal(jax.random.key(0), (2, 2, 2, 2, 2))
+        boundary = _Env(corner=jnp.ones((1, 1)), edge=jnp.ones((1, 4, 1)))
+        tn.two_site_rdm(asymmetric, boundary, patch="plaquette")
     with pytest.raises(ValueError, match="patch must be one of"):
         tn.ipeps_energy(jnp.ones((2, 1, 1, 1, 1)), h, 1, patch="2x2")
     with pytest.raises(ValueError, match="steps must be an integer >= 1"):
