@@ -119,12 +119,9 @@ def _heisenberg_start(args, chi, key, out):
     from diffsci.physics._ipeps import heisenberg_start
 
     init = args.init
-    if init == "published" and args.d not in (2, 3, 4):
-        raise SystemExit(f"ipeps: --init published needs --d 2, 3 or 4, got {args.d}")
     if init == "smaller":
-        if args.d < 3:
-            raise SystemExit(f"ipeps: --init smaller needs --d >= 3, got {args.d}")
-        print(f"warm start: optimizing D={args.d - 1} first (chi={chi})", flush=True)
+        if args.d >= 3:
+            print(f"warm start: optimizing D={args.d - 1} first (chi={chi})", flush=True)
     elif init.endswith(".npy"):
         path = Path(init)
         if not path.exists():
@@ -140,11 +137,14 @@ def _heisenberg_start(args, chi, key, out):
         raise SystemExit(
             f"ipeps: --init must be neel, random, smaller, published or a .npy file, got {init!r}"
         )
-    a = heisenberg_start(
-        args.d, chi, key=key, noise=args.noise, init=init, steps=args.steps,
-        memory_size=args.lbfgs_memory, checkpoint_dir=out / "checkpoint_smaller", progress=True,
-        patch=args.patch,
-    )
+    try:  # the library says what is wrong (published D, D of a warm start, ...)
+        a = heisenberg_start(
+            args.d, chi, key=key, noise=args.noise, init=init, steps=args.steps,
+            memory_size=args.lbfgs_memory, checkpoint_dir=out / "checkpoint_smaller",
+            progress=True, patch=args.patch,
+        )
+    except ValueError as err:
+        raise SystemExit(f"ipeps: --init {args.init}: {err}") from None
     return a if init in ("neel", "random") else a / jnp.linalg.norm(a)
 
 

@@ -238,10 +238,9 @@ def heisenberg_start(
         if init == "neel":
             a0 = ipeps_initial_tensor(key, bond_dim, state=(1.0, 0.0), noise=noise)
         elif init == "random":
-            shape = (2,) + (bond_dim,) * 4
             from diffsci.tn import symmetrize_c4v
 
-            a0 = symmetrize_c4v(jax.random.normal(key, shape, dtype=jnp.asarray(1.0).dtype))
+            a0 = symmetrize_c4v(jax.random.normal(key, (2,) + (bond_dim,) * 4))
         elif init == "published":
             a = published_ipeps_tensor(bond_dim)
             a0 = pad_ipeps_tensor(a / jnp.linalg.norm(a), bond_dim, key=key, noise=noise)
@@ -266,8 +265,7 @@ def heisenberg_start(
         else:
             raise ValueError(
                 "heisenberg_ipeps: init must be 'neel', 'random', 'published', 'smaller' or a "
-                "site tensor, "
-                f"got {init!r}"
+                f"site tensor, got {init!r}"
             )
     else:
         a0 = pad_ipeps_tensor(init, bond_dim, key=key, noise=noise)

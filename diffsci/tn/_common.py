@@ -19,6 +19,14 @@ from diffsci.linalg import default_rtol
 MULTIPLET_RTOL = 1e-10
 
 
+def relative_asymmetry(a, permutations) -> Array:
+    r"""$\max_g \lVert g \cdot a - a \rVert / \lVert a \rVert$ over the axis permutations
+    `permutations` (a symmetry group acting on the legs), without derivative: a value check."""
+    a = jax.lax.stop_gradient(a)
+    deviation = jnp.stack([jnp.sqrt(jnp.sum((jnp.transpose(a, g) - a) ** 2)) for g in permutations])
+    return jnp.max(deviation) / jnp.sqrt(jnp.sum(a * a))
+
+
 def check_rg_arguments(name: str, tensor, chi, steps) -> None:
     """Raise `ValueError` with a message naming what was given for a malformed RG call."""
     if getattr(tensor, "ndim", None) != 4:

@@ -25,7 +25,7 @@ from jaxtyping import Array, ArrayLike, Float, Int
 from diffsci.linalg import MaskDegeneracies, inverse_differences
 from diffsci.linalg._primitive import jvp_primitive
 
-from ._common import check_multiplet_rtol, multiplet_cut
+from ._common import check_multiplet_rtol, multiplet_cut, relative_asymmetry
 
 # Multiplets of the enlarged corner's spectrum are told apart at 1e-6 of its largest |eigenvalue|:
 # away from the fixed point the members of a symmetry multiplet (SU(2) multiplets of an iPEPS,
@@ -557,10 +557,7 @@ def ctmrg(
     opts = _Options(chi, max_steps, float(tol), solver, bool(throw), multiplet_rtol)
 
     sym = _c4v_project(a)
-    asymmetry = jax.lax.stop_gradient(
-        jnp.max(jnp.stack([jnp.sqrt(jnp.sum((jnp.transpose(a, g) - a) ** 2)) for g in _C4V[1:]]))
-        / jnp.sqrt(jnp.sum(a * a))
-    )
+    asymmetry = relative_asymmetry(a, _C4V[1:])
     if init is None:
         corner0, edge0 = _initial_env(jax.lax.stop_gradient(sym), chi, multiplet_rtol)
     else:

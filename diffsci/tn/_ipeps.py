@@ -23,6 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from ._common import relative_asymmetry
+
 __all__ = [
     "IPEPSResult",
     "double_layer",
@@ -242,11 +244,9 @@ def two_site_rdm(
     corner, edge = env.corner.astype(a.dtype), env.edge.astype(a.dtype)
     if patch == "plaquette":
         # The four quadrants are taken to be the same matrix: only true for a C4v tensor.
-        size2 = jnp.sum(a * a)
-        asymmetry2 = jnp.max(jnp.stack([jnp.sum((jnp.transpose(a, g) - a) ** 2) for g in _C4V]))
         a = eqx.error_if(
             a,
-            asymmetry2 > jnp.finfo(a.dtype).eps * size2,  # relative asymmetry > sqrt(eps)
+            relative_asymmetry(a, _C4V[1:]) > jnp.sqrt(jnp.finfo(a.dtype).eps),
             "two_site_rdm: patch='plaquette' needs a C4v symmetric site tensor (its four "
             "quadrants are contracted as one matrix); symmetrize it with symmetrize_c4v, or use "
             "patch='bond'",
@@ -341,7 +341,7 @@ class _EnergyInfo(eqx.Module):
     result: Array
 
 
-def _energy_with_info(a, h, chi, symmetrize, ctmrg_kwargs, patch="bond"):
+def _energy_with_info(a, h, chi, symmetrize, ctmrg_kwargs, patch):
     if symmetrize:
         a = symmetrize_c4v(a)
     a = _normalized(a)
