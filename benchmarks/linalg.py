@@ -6,7 +6,13 @@ backward (the gradient of a loss that uses both the eigenvalues and the eigenvec
 diffsci and for JAX, and the ratios diffsci / JAX. The two are timed alternately, so that a change
 of machine load hits both. Target: the forward + backward ratio within 1.1 at every N.
 
-Run: python benchmarks/linalg.py [--sizes 256 512 1024 2048] [--repeats 5] [--no-svd]
+A second row per N ("eigh x2") times a loss that calls eigh twice on the same matrix,
+f(eigh(H)) + g(eigh(H)): XLA computes one jnp.linalg.eigh for both calls (common-subexpression
+elimination), and diffsci must do the same (its input checks must not make the calls differ).
+The forward column is the loss, the forward + backward column `jax.value_and_grad` of it.
+
+Run: python benchmarks/linalg.py [--sizes 256 512 1024 2048] [--repeats 5] [--no-svd] [--no-twice]
+     python benchmarks/linalg.py --sizes 256 512 1024 --no-svd --only-twice
 Single-threaded: OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = 1 and XLA's CPU threads at 1 (set here,
 before jax is imported).
 """
@@ -77,6 +83,41 @@ def run(sizes=(256, 512, 1024, 2048), repeats: int | None = None, seed: int = 0)
     return rows
 
 
+def run_twice(sizes=(256, 512, 1024), repeats: int | None = None, seed: int = 0) -> list[dict]:
+    """Time `jax.value_and_grad` of a loss that calls eigh twice on the same matrix,
+    $L(H) = f(\\operatorname{eigh}(H)) + g(\\operatorname{eigh}(H))$, diffsci against JAX.
+
+    Same arguments and keys as [`run`][] (`name` is "eigh x2"; the forward columns time the loss
+    itself).
+    """
+
+    def make_loss(fn, c):
+        def loss(a):
+            w1, v1 = fn(a)
+            w2, v2 = fn(a)
+            return jnp.sum(w1**2) + jnp.sum(c * v2**2)
+
+        return loss
+
+    def jax_eigh(a):
+        return jnp.linalg.eigh(a)
+
+    rows = []
+    rng = np.random.default_rng(seed)
+    for n in sizes:
+        reps = _repeats_for(n, repeats)
+        x = rng.standard_normal((n, n))
+        a = jnp.asarray(x + x.T)
+        c = jnp.asarray(rng.standard_normal((n, n)))
+        fns = {
+            name: (jax.jit(make_loss(fn, c)), jax.jit(jax.value_and_grad(make_loss(fn, c))))
+            for name, fn in (("diffsci", eigh), ("jax", jax_eigh))
+        }
+        rows.append(ratio_row("eigh x2", n, reps, fns, a))
+        print(rows[-1], file=sys.stderr, flush=True)
+    return rows
+
+
 def format_table(rows: list[dict]) -> str:
     lines = [
         "| op | N | repeats | fwd diffsci (s) | fwd jax (s) | fwd ratio | fwd+bwd diffsci (s) | "
@@ -107,12 +148,18 @@ def main():
     parser = argparse.ArgumentParser(description="diffsci.linalg eigh/svd vs jnp.linalg")
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024, 2048])
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--no-svd", action="store_true", help="time eigh only")
+    parser.add_argument("--no-svd", action="store_true", help="skip svd")
+    parser.add_argument("--no-twice", action="store_true", help="skip the two-call eigh loss")
+    parser.add_argument(
+        "--only-twice", action="store_true", help="time the two-call eigh loss only"
+    )
     args = parser.parse_args()
     print(f"jax {jax.__version__}, {jax.devices()[0].platform}, float64, single-threaded")
-    rows = run(args.sizes, args.repeats)
-    if not args.no_svd:
+    rows = [] if args.only_twice else run(args.sizes, args.repeats)
+    if not (args.no_svd or args.only_twice):
         rows += _svd_rows(args.sizes, args.repeats)
+    if not args.no_twice:
+        rows += run_twice(args.sizes, args.repeats)
     print(format_table(rows))
     worst = max(r["ratio"] for r in rows)
     print(f"worst fwd+bwd ratio: {worst:.3f} (target <= 1.1)")

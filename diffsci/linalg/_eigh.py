@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Inexact
 
-from ._checks import as_square_matrix, hermitian_part
+from ._checks import as_square_matrix, deferred_hermitian_part
 from ._degeneracy import AbstractDegeneracyPolicy, MaskDegeneracies, inverse_differences
 from ._primitive import jvp_primitive
 
@@ -20,8 +20,8 @@ def _h(x: Array) -> Array:
 
 def gap_scale(w: Array) -> Array:
     """The scale of a spectrum that degeneracy tolerances are relative to: $\\max_i|\\lambda_i|$
-    $= \\lVert A\\rVert_2$ (per matrix of a batch), without gradient."""
-    return jax.lax.stop_gradient(jnp.max(jnp.abs(w), axis=-1))
+    $= \\lVert A\\rVert_2$ (per matrix of a batch), without gradient; 0 for an empty spectrum."""
+    return jax.lax.stop_gradient(jnp.max(jnp.abs(w), axis=-1, initial=0))
 
 
 def eigenvalue_differences(w: Array) -> Array:
@@ -68,10 +68,11 @@ def eigh_hermitian(
     return w, v
 
 
-def _cholesky(b: Array, who: str) -> Array:
-    chol = jnp.linalg.cholesky(b)
+def _check_cholesky(out, chol: Array, who: str):
+    """Attach to `out` the check that the Cholesky factorization `chol` succeeded (on the
+    outputs, not on `chol`, for the reason given in `deferred_hermitian_part`)."""
     return eqx.error_if(
-        chol,
+        out,
         ~jnp.all(jnp.isfinite(chol)),
         f"{who}: `b` is not positive definite (its Cholesky factorization failed). The "
         "generalized problem a c = b c w needs a Hermitian positive definite overlap b.",
@@ -87,18 +88,22 @@ def _reduce_generalized(a: Array, chol: Array) -> Array:
 
 
 def _prepare(a, b, who: str, hermitian_rtol):
+    """The Hermitian parts of `a` and `b`, and `check(out) -> out`, which attaches their value
+    checks to the outputs (so that XLA shares the decomposition between two calls on the same
+    matrices; see `deferred_hermitian_part`)."""
     a = as_square_matrix(a, "a", who)
     if b is None:
-        return hermitian_part(a, "a", who, hermitian_rtol), None
+        a, check = deferred_hermitian_part(a, "a", who, hermitian_rtol)
+        return a, None, check
     b = as_square_matrix(b, "b", who)
     if a.shape != b.shape:
         raise ValueError(
             f"{who}: expected `a` and `b` of the same shape, got {a.shape} and {b.shape}"
         )
     dtype = jnp.result_type(a.dtype, b.dtype)
-    a = hermitian_part(a.astype(dtype), "a", who, hermitian_rtol)
-    b = hermitian_part(b.astype(dtype), "b", who, hermitian_rtol)
-    return a, b
+    a, check_a = deferred_hermitian_part(a.astype(dtype), "a", who, hermitian_rtol)
+    b, check_b = deferred_hermitian_part(b.astype(dtype), "b", who, hermitian_rtol)
+    return a, b, lambda out: check_b(check_a(out))
 
 
 def eigh(
@@ -159,14 +164,19 @@ def eigh(
       $\\sqrt{\\epsilon}$ of the dtype; `float('inf')` switches it off.
 
     **Returns:** `(w, v)`: real eigenvalues, ascending, shape `(..., n)`, and eigenvectors in the
-    columns of `v`, shape `(..., n, n)`.
+    columns of `v`, shape `(..., n, n)`. An empty matrix ($n = 0$) gives empty arrays, as
+    `jnp.linalg.eigh` does, and zero derivatives.
+
+    **Cost.** The value checks (finite, Hermitian, `b` positive definite) are attached to the
+    outputs, not the input, so two calls on the same matrix share one decomposition under `jit`,
+    as two calls of `jnp.linalg.eigh` do.
 
     **Limits.** Derivatives at a degeneracy are exact only for gauge-invariant losses that treat
     degenerate eigenvalues alike. Second derivatives at exact degeneracies are not reliable
     through `eigh`: use [`diffsci.linalg.funm`][], [`diffsci.linalg.projector`][] or
     [`diffsci.linalg.band_energy`][], whose Hessians are exact.
     """
-    a, b = _prepare(a, b, "eigh", hermitian_rtol)
+    a, b, check = _prepare(a, b, "eigh", hermitian_rtol)
     if degeneracy is None:
         degeneracy = MaskDegeneracies()
     if not isinstance(degeneracy, AbstractDegeneracyPolicy):
@@ -179,17 +189,19 @@ def eigh(
         from ._gauge import checked_eigh
 
         rtol = None if check_gauge is True else float(check_gauge)
-        return checked_eigh(a, b, degeneracy, rtol)
-    return _eigh_prepared(a, b, degeneracy)
+        return check(checked_eigh(a, b, degeneracy, rtol))
+    return check(_eigh_prepared(a, b, degeneracy))
 
 
 def _eigh_prepared(a, b, degeneracy, who="eigh"):
+    """`eigh` of Hermitian `a` (and `b`) whose input checks the caller attaches to the result;
+    the positive definiteness of `b` is checked here, on the result too."""
     if b is None:
         return eigh_hermitian(a, degeneracy)
-    chol = _cholesky(b, who)
+    chol = jnp.linalg.cholesky(b)
     w, y = eigh_hermitian(_reduce_generalized(a, chol), degeneracy)
     c = jax.scipy.linalg.solve_triangular(_h(chol), y, lower=False)
-    return w, c
+    return _check_cholesky((w, c), chol, who)
 
 
 @jax.custom_jvp
@@ -246,7 +258,7 @@ def eigvalsh(
     - `b`: optional Hermitian positive definite matrix of the same shape.
     - `hermitian_rtol`: as for [`diffsci.linalg.eigh`][].
 
-    **Returns:** the real eigenvalues, ascending, shape `(..., n)`.
+    **Returns:** the real eigenvalues, ascending, shape `(..., n)` (empty for $n = 0$).
 
     **Limits.** At a degeneracy, individual eigenvalues are not differentiable; the first
     derivative is exact for any loss that is a symmetric function of each degenerate block's
@@ -254,7 +266,7 @@ def eigvalsh(
     exact only for losses linear in each degenerate block (sums of whole blocks, band energies);
     for $\\operatorname{tr} g(A)$ with curved $g$ use [`diffsci.linalg.funm`][].
     """
-    a, b = _prepare(a, b, "eigvalsh", hermitian_rtol)
+    a, b, check = _prepare(a, b, "eigvalsh", hermitian_rtol)
     if b is None:
-        return _eigvalsh_standard(a)
-    return _eigvalsh_generalized(a, b)
+        return check(_eigvalsh_standard(a))
+    return check(_eigvalsh_generalized(a, b))

@@ -18,6 +18,8 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, Bool, Float, Inexact, Int, PyTree
 
+from .._internal import as_arrays, combine, hoist, split
+
 __all__ = ["EigshResult", "eigsh"]
 
 
@@ -366,8 +368,11 @@ def eigsh(
     **Arguments:**
 
     - `matvec`: `matvec(params, v)` returns $H v$, same shape and dtype as `v`. $H$ must be
-      Hermitian. Everything to be differentiated must enter through `params`, not a closure.
-    - `params`: a pytree of the operator's parameters.
+      Hermitian. Values to differentiate may enter through `params`, be closed over by
+      `matvec` (a traced coupling, a Python float under `jax.grad`) or be fields of an
+      `equinox.Module` `matvec`: all are hoisted into the derivative rule.
+    - `params`: a pytree of the operator's parameters (arrays, Python or NumPy scalars; integer,
+      boolean, string and `None` leaves are static).
     - `v0`: the start vector, an array of any shape (it is flattened: `dim = v0.size`), real or
       complex; its dtype is the dtype of the computation. Lanczos only finds states not
       orthogonal to the start block: a symmetric `v0` stays in its symmetry sector.
@@ -420,7 +425,7 @@ def eigsh(
     if not isinstance(block_size, int) or not 1 <= block_size <= dim:
         raise ValueError(f"eigsh: `block_size` must be an integer in [1, {dim}], got {block_size}")
     try:
-        out = jax.eval_shape(matvec, params, v0)
+        out = eqx.filter_eval_shape(matvec, params, v0)
     except Exception as err:  # pragma: no cover - the user's error, with context
         raise ValueError(
             f"eigsh: calling `matvec(params, v0)` with `v0` of {_describe(v0)} failed: {err}"
@@ -461,10 +466,16 @@ def eigsh(
     if key is None:
         key = jax.random.key(0)
     shape = v0.shape
+    # The derivative rule differentiates what it is handed: the floating leaves of `params` and
+    # of what `matvec` closes over, hoisted out of the closure.
+    params = as_arrays(params)
+    diff, static = split((hoist(matvec, params, v0), params))
 
     def mv(prm, x):
-        return jnp.reshape(matvec(prm, jnp.reshape(x, shape)), (-1,))
+        matvec_, params_ = combine(prm, static)
+        return jnp.reshape(matvec_(params_, jnp.reshape(x, shape)), (-1,))
 
+    params = diff
     x0 = jnp.reshape(v0, (-1,))
     fixed = lax.stop_gradient(params)
     if check_hermitian:

@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Inexact
 
+from .._internal import combine, hoist, split
 from ._checks import as_square_matrix, hermitian_part
 from ._degeneracy import MaskDegeneracies, degenerate_pairs
 from ._eigh import eigenvalue_differences, eigh_hermitian, gap_scale
@@ -80,8 +81,9 @@ def _spectral_jvp(
 
     `divided(wr, wc, params)` returns the first divided differences $g_{ij} = f^{[1]}(wr_i,
     wc_j)$; `values(w, params)` the $f(w_i)$. `params` are the arrays `f` closes over (hoisted
-    by `jax.closure_convert`), with tangents `dparams`: they add $V \\operatorname{diag}(\\dot f)
-    V^H$, with $\\dot f = \\partial f/\\partial\\theta \\cdot \\dot\\theta$, to the tangent (plus
+    by the shared boundary, `diffsci._internal.hoist`), with tangents `dparams`: they add
+    $V \\operatorname{diag}(\\dot f) V^H$, with
+    $\\dot f = \\partial f/\\partial\\theta \\cdot \\dot\\theta$, to the tangent (plus
     $\\dot g \\circ B$, for the same reason as below).
 
     The tangent is $V (G \\circ X + Z) V^H$ with $G = g(w, w)$, $X = V^H \\dot A V$ and a term
@@ -198,8 +200,9 @@ def funm(
       [`diffsci.linalg.eigh`][] for the checks.
     - `f`: a function applied to the eigenvalue vector. It must act elementwise and be smooth
       (three times differentiable by JAX) where the eigenvalues are; it may return complex
-      values, and it may close over arrays that are differentiated too (a traced $\\beta$ or
-      chemical potential: they are hoisted with `jax.closure_convert`).
+      values, and it may close over values that are differentiated too (a traced $\\beta$ or
+      chemical potential, a Python float under `jax.grad`, the fields of an `equinox.Module`
+      `f`: they are hoisted into the rule).
     - `taylor_rtol`: relative distance below which a pair uses the Taylor form; default
       $\\epsilon^{1/3}$ of the dtype.
     - `hermitian_rtol`: as for [`diffsci.linalg.eigh`][].
@@ -225,16 +228,20 @@ def _funm(a, f, taylor_rtol, message):
     def check(w, out):
         return eqx.error_if(out, ~jnp.all(jnp.isfinite(out)), message)
 
-    # Hoist the arrays f closes over (e.g. a traced beta), so that the rule differentiates
-    # with respect to them too; f_closed is f on a length-n vector.
+    # Hoist the arrays f closes over (a traced beta, the fields of an equinox.Module), so that
+    # the rule differentiates with respect to them too; f_closed is f on a length-n vector.
     example = jnp.zeros((a.shape[-1],), jnp.finfo(a.dtype).dtype)
-    f_closed, params = jax.closure_convert(f, example)
+    diff, static = split(hoist(f, example))
+
+    def f_closed(x, diff_):
+        return combine(diff_, static)(x)
+
     return _spectral_function(
         a,
         lambda w, p: _rows(f_closed, w, p),
         _funm_divided(f_closed, taylor_rtol),
         check,
-        tuple(params),
+        (diff,),
     )
 
 

@@ -76,7 +76,7 @@ def measure_gauge_dependence(
     anti = 0.5 * (m - jnp.conj(jnp.swapaxes(m, -1, -2)))
     gauge = jnp.sqrt(jnp.sum(jnp.where(block, jnp.abs(anti) ** 2, 0.0), axis=(-2, -1)))
     spread = jnp.abs(w_bar[..., :, None] - w_bar[..., None, :])
-    splitting = jnp.max(jnp.where(pairs, spread, 0.0), axis=(-2, -1))
+    splitting = jnp.max(jnp.where(pairs, spread, 0.0), axis=(-2, -1), initial=0)
     scale = jnp.sqrt(jnp.sum(jnp.abs(m) ** 2, axis=(-2, -1))) + jnp.sqrt(
         jnp.sum(w_bar**2, axis=-1)
     )
@@ -119,8 +119,8 @@ def gauge_dependence(
     """
     if degeneracy is None:
         degeneracy = MaskDegeneracies()
-    a, b = _prepare(a, b, "gauge_dependence", None)
-    w, v = _eigh_prepared(a, b, degeneracy, "gauge_dependence")
+    a, b, check = _prepare(a, b, "gauge_dependence", None)
+    w, v = check(_eigh_prepared(a, b, degeneracy, "gauge_dependence"))
     w_bar, v_bar = jax.grad(lambda w, v: jnp.real(loss(w, v)), argnums=(0, 1))(w, v)
     return measure_gauge_dependence(w, v, w_bar, v_bar, degeneracy)
 

@@ -25,8 +25,7 @@ def _qr_forward(a: Array) -> tuple[Array, Array]:
     r = r * jnp.conj(phase)[..., :, None]
     if jnp.iscomplexobj(r):
         # The diagonal is now real up to rounding; make it exactly real.
-        n = r.shape[-1]
-        eye = jnp.eye(n, dtype=bool)
+        eye = jnp.eye(*r.shape[-2:], dtype=bool)
         r = jnp.where(eye, jnp.real(r).astype(r.dtype), r)
     return q, r
 
@@ -42,9 +41,13 @@ def _qr_jvp(primals, tangents):
     (da,) = tangents
     q, r = _qr(a)
     m, n = a.shape[-2:]
+    if m < n:
+        # Only the empty wide matrix (m = 0) gets here: Q is (0, 0), R is (0, n), nothing moves.
+        return (q, r), (jnp.zeros_like(q), jnp.zeros_like(r))
     rdiag = jnp.abs(jnp.diagonal(r, axis1=-2, axis2=-1))
     eps = jnp.finfo(rdiag.dtype).eps
-    tol = 10 * max(m, n) * eps * jnp.max(rdiag, axis=-1, keepdims=True)
+    # initial=0: no diagonal (n = 0) means no rank to lose.
+    tol = 10 * max(m, n) * eps * jnp.max(rdiag, axis=-1, keepdims=True, initial=0)
     r = eqx.error_if(
         r,
         jnp.any(rdiag <= tol),
@@ -97,13 +100,15 @@ def qr(
 
     **Arguments:**
 
-    - `a`: a real or complex matrix of shape `(..., m, n)` with `m >= n`.
+    - `a`: a real or complex matrix of shape `(..., m, n)` with `m >= n` (or `m = 0`).
 
     **Returns:**
 
-    A tuple `(q, r)` of shapes `(..., m, n)` and `(..., n, n)`.
+    A tuple `(q, r)` of shapes `(..., m, n)` and `(..., n, n)`; for an empty wide matrix
+    (`m = 0 < n`) the empty factors `(..., 0, 0)` and `(..., 0, n)`, as `jnp.linalg.qr` gives.
+    Zero-size inputs give zero-size outputs and zero derivatives.
 
-    **Limits:** wide matrices (`m < n`) are not supported (their $Q$ and the leading block of
+    **Limits:** wide matrices (`0 < m < n`) are not supported (their $Q$ and the leading block of
     $R$ come from the square QR of `a[..., :, :m]`; take that, or use `qr(a.mT)` for an LQ
     factorization). The derivative needs full column rank; on a (numerically) rank-deficient
     `a` differentiating raises an error instead of returning NaN.
@@ -120,7 +125,7 @@ def qr(
             f"complex128), got dtype {a.dtype}; convert it first, e.g. a.astype(float)"
         )
     m, n = a.shape[-2:]
-    if m < n:
+    if 0 < m < n:
         raise ValueError(
             f"qr: supports square and tall matrices (m >= n), got shape {a.shape[-2:]} "
             f"(m={m} < n={n}); for a wide matrix factor a.mT (an LQ decomposition) or use "

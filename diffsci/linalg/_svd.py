@@ -56,6 +56,11 @@ def _check_matrix(name: str, a: ArrayLike) -> Array:
     return a
 
 
+def _largest(s: Array) -> Array:
+    """$s_1 = \\max_i s_i$ (the scale of the degeneracy tolerances), 0 if there are none."""
+    return jnp.max(s, axis=-1, initial=0)
+
+
 def _kernels(
     s_rows: Array,
     s_cols: Array,
@@ -126,7 +131,7 @@ def _svd_jvp(primals, tangents, *, full_matrices, policy):
     u1 = u[..., :, :p]
     v = _h(vh)
     v1 = v[..., :, :p]
-    scale = s[..., 0]
+    scale = _largest(s)
     if m >= n:
         dav = da @ v1
         dp = _h(u1) @ dav
@@ -203,7 +208,8 @@ def svd(
 
     A tuple `(u, s, vh)`: left singular vectors in columns, singular values (real, descending),
     and the conjugate transpose of the right singular vectors, such that
-    `a = u[..., :p] * s[..., None, :] @ vh[..., :p, :]`.
+    `a = u[..., :p] * s[..., None, :] @ vh[..., :p, :]`. Zero-size inputs ($p = 0$) give what
+    `jnp.linalg.svd` gives, with zero derivatives.
 
     **Limits:** singular vectors are defined up to a gauge (a common unitary rotation of the
     columns of $U$ and $V$ inside each block of equal singular values, a common phase for each
@@ -235,7 +241,7 @@ def _tsvd_jvp(primals, tangents, *, k, policy):
     p = min(m, n)
     v = _h(vh)
     vk = v[..., :, :k]
-    scale = s[..., 0]
+    scale = _largest(s)
     dav = da @ vk  # (m, k)
     dahu = _h(da) @ uk  # (n, k)
     dp_cols = _h(u) @ dav  # dP[:, :k] = U^H dA V_k, (p, k)
@@ -296,7 +302,8 @@ def truncated_svd(
     **Arguments:**
 
     - `a`: a real or complex matrix of shape `(..., m, n)`.
-    - `k`: the number of singular triplets to keep, `1 <= k <= min(m, n)`.
+    - `k`: the number of singular triplets to keep, `1 <= k <= min(m, n)` (`k = 0` for a
+      matrix with `min(m, n) = 0`, whose factors are empty).
     - `degeneracy`: the policy for small denominators, as in [`diffsci.linalg.svd`][].
 
     **Returns:**
@@ -318,10 +325,13 @@ def truncated_svd(
             raise TypeError(
                 f"truncated_svd: `k` must be a static Python int, got {type(k).__name__}"
             ) from None
-    if not 1 <= k <= p:
+    if not min(1, p) <= k <= p:
         raise ValueError(
             f"truncated_svd: `k` must satisfy 1 <= k <= min(m, n) = {p} for a matrix of shape "
             f"{a.shape[-2:]}, got k={k}"
+            if p
+            else f"truncated_svd: a matrix of shape {a.shape[-2:]} has no singular values, so "
+            f"`k` must be 0, got k={k}"
         )
     policy = MaskDegeneracies() if degeneracy is None else degeneracy
     return _tsvd(a, k=k, policy=policy)

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 
+from .._internal import as_arrays, hoist
 from . import _loop
 from ._diffrax_bridge import to_diffrax_solver
 from ._solvers import AbstractReversibleSolver, ReversibleHeun
@@ -84,7 +85,7 @@ _DRIFT_MESSAGE = (
 
 @eqx.filter_custom_vjp
 def _reversible_solve(vjp_arg, solver, n, progress, every, drift_tol):
-    y0, ts, f, args = vjp_arg
+    y0, ts, f, args = as_arrays(vjp_arg)
     ys, _, _ = _loop.forward(solver, f, args, y0, ts, n, progress)
     return ys
 
@@ -92,7 +93,7 @@ def _reversible_solve(vjp_arg, solver, n, progress, every, drift_tol):
 @_reversible_solve.def_fwd
 def _reversible_solve_fwd(perturbed, vjp_arg, solver, n, progress, every, drift_tol):
     del perturbed
-    y0, ts, f, args = vjp_arg
+    y0, ts, f, args = as_arrays(vjp_arg)
     ys, final_state, anchors = _loop.forward(
         solver, f, args, y0, ts, n, progress, anchor_every=every
     )
@@ -103,7 +104,7 @@ def _reversible_solve_fwd(perturbed, vjp_arg, solver, n, progress, every, drift_
 def _reversible_solve_bwd(residuals, ct_ys, perturbed, vjp_arg, solver, n, progress, every,
                           drift_tol):
     final_state, anchors = residuals
-    y0, ts, f, args = vjp_arg
+    y0, ts, f, args = as_arrays(vjp_arg)
     num = ts.shape[0]
     ct_ys = jtu.tree_map(
         lambda c, y: jnp.zeros((num,) + jnp.shape(y), jnp.result_type(y)) if c is None else c,
@@ -131,9 +132,9 @@ def _reversible(self, name, solver, f, y0, ts, args, n, progress, every):
     _require_reversible(name, solver)
     dtype = jnp.result_type(*jtu.tree_leaves(y0))
     tol = _drift_tol_value(self.drift_tol, dtype)
-    # Closed-over tracers of `f` (parameters captured by a closure) become explicit leaves, so
-    # that the custom rule sees, and differentiates, them.
-    f = eqx.filter_closure_convert(f, ts[0], y0, args)
+    # Closed-over tracers of `f` (parameters captured by a closure, fields of a Module) become
+    # explicit array leaves, so that the custom rule sees, and differentiates, them.
+    f = hoist(f, ts[0], y0, args)
     try:
         return _reversible_solve((y0, ts, f, args), solver, n, progress, every, tol)
     except TypeError as err:
@@ -233,6 +234,12 @@ class AnchoredReversibleAdjoint(AbstractAdjoint):
 
 
 def _diffrax_solve(solver, f, y0, ts, args, n, adjoint, name, constant_steps=False):
+    if isinstance(n, _loop.DynamicSteps):
+        raise ValueError(
+            f"odeint: {name} steps on a grid fixed at trace time, but `ts` is traced and the "
+            "number of steps follows from dt0 at run time; pass steps_per_save=<int>, or use "
+            "ReversibleAdjoint, AnchoredReversibleAdjoint or DirectAdjoint"
+        )
     dsolver = to_diffrax_solver(solver)
     total = (ts.shape[0] - 1) * n
     if constant_steps:

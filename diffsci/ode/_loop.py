@@ -5,6 +5,11 @@ Steps are aligned to the save times: every interval `[ts[i], ts[i+1]]` is cut in
 number `n` of equal steps, so every `ts[i]` is a step boundary and nothing is interpolated.
 Step `j` of interval `i` runs from `ts[i] + (ts[i+1] - ts[i]) * j / n` to the same with `j + 1`
 (the last one ends exactly at `ts[i+1]`). Global step `k = i * n + j` maps state `k` to `k + 1`.
+
+`n` is a Python int, or a `DynamicSteps` when it depends on traced times (`ts` built inside
+`jit` with `dt0`): then every interval runs `bound` iterations, the first `count` of which are
+steps and the rest the identity (their times are clamped to the interval's end, so the vector
+field is only evaluated inside `[ts[0], ts[-1]]`).
 """
 
 from __future__ import annotations
@@ -18,11 +23,39 @@ from jax import lax
 from ._solvers import state_scale_error
 
 
+class DynamicSteps(eqx.Module):
+    """A traced number of steps per interval, `count`, at most the static `bound`."""
+
+    count: jax.Array
+    bound: int = eqx.field(static=True)
+
+
+def bound_and_count(n):
+    """`(bound, count)`: the static number of loop iterations per interval and the traced
+    number of steps among them (`None` when every iteration is a step)."""
+    if isinstance(n, DynamicSteps):
+        return n.bound, n.count
+    return n, None
+
+
+def _select(active, new, old):
+    """`new` where `active` (a traced bool; `None` means always), else `old`, leaf by leaf."""
+    if active is None:
+        return new
+    return jtu.tree_map(lambda a, b: jnp.where(active, a, b), new, old)
+
+
 def step_times(ta, tb, j, n):
-    """Start and end of step `j` (traced int) of the `n` steps that cut `[ta, tb]`."""
+    """Start and end of step `j` (traced int) of the `n` steps that cut `[ta, tb]`. `n` is a
+    Python int, or a traced count, in which case both times are `tb` for `j >= n`."""
     jf = jnp.asarray(j, dtype=jnp.result_type(ta))
-    t0 = ta + (tb - ta) * (jf / n)
-    t1 = jnp.where(j + 1 == n, tb, ta + (tb - ta) * ((jf + 1) / n))
+    if isinstance(n, int):
+        t0 = ta + (tb - ta) * (jf / n)
+        t1 = jnp.where(j + 1 == n, tb, ta + (tb - ta) * ((jf + 1) / n))
+        return t0, t1
+    nf = n.astype(jf.dtype)
+    t0 = jnp.where(j >= n, tb, ta + (tb - ta) * (jf / nf))
+    t1 = jnp.where(j + 1 >= n, tb, ta + (tb - ta) * ((jf + 1) / nf))
     return t0, t1
 
 
@@ -45,6 +78,8 @@ def forward(solver, f, args, y0, ts, n, progress=None, anchor_every=None):
     none). The loop is a `lax.scan` over intervals around a `lax.fori_loop` over steps, which is
     reverse-differentiable as is (the store-every-step strategy differentiates it directly).
     """
+    n, count = bound_and_count(n)
+    steps = n if count is None else count
     num_intervals = ts.shape[0] - 1
     total = num_intervals * n
     state = solver.init(f, ts[0], y0, args)
@@ -59,8 +94,9 @@ def forward(solver, f, args, y0, ts, n, progress=None, anchor_every=None):
 
         def body(j, c):
             state, anchors = c
-            t0, t1 = step_times(ta, tb, j, n)
-            state = solver.step(f, t0, t1, state, args)
+            t0, t1 = step_times(ta, tb, j, steps)
+            active = None if count is None else j < count
+            state = _select(active, solver.step(f, t0, t1, state, args), state)
             k = i * n + j + 1  # index of the new state
             if anchors is not None:
                 is_anchor = (k % anchor_every == 0) & (k < total)
@@ -100,6 +136,8 @@ def backward(solver, f, args, y0, ts, n, final_state, anchors, anchor_every, ct_
     inexact-array part of `(f, args)` and `drift` is the largest reconstruction drift found
     (`state_scale_error` between a rebuilt state and the stored/known one).
     """
+    n, count = bound_and_count(n)
+    steps = n if count is None else count
     num_intervals = ts.shape[0] - 1
     total = num_intervals * n
     diff, static = eqx.partition((f, args), eqx.is_inexact_array)
@@ -107,8 +145,9 @@ def backward(solver, f, args, y0, ts, n, final_state, anchors, anchor_every, ct_
 
     def step_fn(state, ta, tb, j, diff_):
         f_, args_ = eqx.combine(diff_, static)
-        t0, t1 = step_times(ta, tb, j, n)
-        return solver.step(f_, t0, t1, state, args_)
+        t0, t1 = step_times(ta, tb, j, steps)
+        active = None if count is None else j < count
+        return _select(active, solver.step(f_, t0, t1, state, args_), state)
 
     real = jnp.result_type(ts)
     carry0 = (
@@ -131,8 +170,9 @@ def backward(solver, f, args, y0, ts, n, final_state, anchors, anchor_every, ct_
         def body(jj, c):
             state, a_state, a_diff, a_ta, a_tb, drift = c
             j = n - 1 - jj
-            t0, t1 = step_times(ta, tb, j, n)
-            prev = solver.backward_step(f, t0, t1, state, args)
+            t0, t1 = step_times(ta, tb, j, steps)
+            active = None if count is None else j < count
+            prev = _select(active, solver.backward_step(f, t0, t1, state, args), state)
             k = i * n + j  # index of `prev`
             if num_anchors > 0:
                 is_anchor = (k % anchor_every == 0) & (k > 0)
@@ -190,6 +230,8 @@ def backward_reversible_heun(f, args, y0, ts, n, final_state, anchors, anchor_ev
     $\bar h = \frac12\langle \bar y_1, v_0 + v_1\rangle + \langle \bar{\hat y}_1, v_0\rangle$.
     Same results as `backward` (tested), fewer evaluations of `f`.
     """
+    n, count = bound_and_count(n)
+    steps = n if count is None else count
     num_intervals = ts.shape[0] - 1
     total = num_intervals * n
     diff, static = eqx.partition((f, args), eqx.is_inexact_array)
@@ -223,7 +265,7 @@ def backward_reversible_heun(f, args, y0, ts, n, final_state, anchors, anchor_ev
         def body(jj, c):
             state, a_state, pb_leaves, a_diff, a_ta, a_tb, drift = c
             j = n - 1 - jj
-            (t0, t1), times_vjp = jax.vjp(lambda a, b: step_times(a, b, j, n), ta, tb)
+            (t0, t1), times_vjp = jax.vjp(lambda a, b: step_times(a, b, j, steps), ta, tb)
             h = t1 - t0
             y1, yhat1, vf1 = state
             ay1, ayhat1, avf1 = a_state
@@ -255,7 +297,7 @@ def backward_reversible_heun(f, args, y0, ts, n, final_state, anchors, anchor_ev
             g_ta, g_tb = times_vjp((-a_h, ct_t1 + a_h))
             if progress is not None:
                 progress.tick("backward", total - k, total)
-            return (
+            new = (
                 (y0, yhat_used, vf0),
                 (ay0, ayhat0, avf0),
                 jtu.tree_leaves(new_pullback),
@@ -264,6 +306,8 @@ def backward_reversible_heun(f, args, y0, ts, n, final_state, anchors, anchor_ev
                 a_tb + g_tb,
                 drift,
             )
+            # An identity iteration past the traced step count leaves everything as it was.
+            return _select(None if count is None else j < count, new, c)
 
         zero = jnp.zeros((), real)
         state, a_state, pb_leaves, a_diff, a_ta, a_tb, drift = lax.fori_loop(

@@ -21,6 +21,17 @@ def _h(x):
     return jnp.conj(jnp.swapaxes(x, -1, -2))
 
 
+def backward_error_bound(a, c=30.0):
+    """$c\\,\\epsilon\\,\\lVert A\\rVert_2\\sqrt{m}$ (largest over a batch): the backward error
+    of Householder QR, the size of the residual $QR - A$. The loss of orthogonality of $Q$ is
+    this over $\\lVert A\\rVert_2$, and the error of $Q$ that times the condition number of $A$.
+    `c` leaves a margin of about 15 over the errors seen (at most 2 units)."""
+    a = np.asarray(a)
+    eps = float(np.finfo(a.dtype).eps)
+    norm = np.max(np.linalg.norm(a.astype(np.complex128), 2, axis=(-2, -1)), initial=0)
+    return c * eps * norm * np.sqrt(a.shape[-2])
+
+
 def random_matrix(seed, shape, complex_, dtype=None):
     rng = np.random.default_rng(seed)
     a = rng.standard_normal(shape)
@@ -37,15 +48,39 @@ def test_qr_values_and_sign_convention(dtype, shape):
     n = shape[-1]
     assert q.shape == shape and r.shape == shape[:-2] + (n, n)
     assert q.dtype == a.dtype and r.dtype == a.dtype
-    tol = 1e-5 if jnp.finfo(dtype).bits == 32 else 1e-12
-    np.testing.assert_allclose(q @ r, a, atol=tol)
-    np.testing.assert_allclose(_h(q) @ q, np.broadcast_to(np.eye(n), r.shape), atol=tol)
+    # tolerances from the backward error, absolute; references in double precision
+    a64 = np.asarray(a, np.complex128 if jnp.iscomplexobj(a) else np.float64)
+    tol = backward_error_bound(a)
+    orth = tol / np.max(np.linalg.norm(a64, 2, axis=(-2, -1)))
+    eye = np.broadcast_to(np.eye(n), r.shape)
+    np.testing.assert_allclose(q @ r, a64, rtol=0, atol=tol)
+    np.testing.assert_allclose(_h(q) @ q, eye, rtol=0, atol=orth)
     np.testing.assert_allclose(jnp.tril(r, -1), 0)
     d = jnp.diagonal(r, axis1=-2, axis2=-1)
     assert jnp.all(jnp.imag(d) == 0) and jnp.all(jnp.real(d) > 0)
     # the same factorization as LAPACK's, up to the signs (phases) normalized here
-    q0, r0 = np.linalg.qr(np.asarray(a, np.complex128 if jnp.iscomplexobj(a) else np.float64))
-    np.testing.assert_allclose(jnp.abs(_h(q) @ q0), np.broadcast_to(np.eye(n), r.shape), atol=tol)
+    q0, r0 = np.linalg.qr(a64)
+    cond = np.max(np.linalg.cond(a64))
+    np.testing.assert_allclose(jnp.abs(_h(q) @ q0), eye, rtol=0, atol=orth * cond)
+
+
+@pytest.mark.parametrize("shape", [(2, 0), (0, 2), (0, 0), (3, 0, 2), (0, 3, 2)])
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.complex128])
+def test_qr_zero_size_matches_jax(shape, dtype):
+    # What jnp.linalg.qr gives (an empty wide matrix included: Q is (0, 0), R is (0, n)), and
+    # derivatives that run and are zero (the outputs are empty).
+    a = jnp.zeros(shape, dtype)
+    for x, y in zip(qr(a), jnp.linalg.qr(a), strict=True):
+        assert x.shape == y.shape and x.dtype == y.dtype
+        np.testing.assert_array_equal(x, y)
+    g = jax.grad(lambda a: sum(jnp.sum(jnp.abs(x) ** 2) for x in qr(a)))(a)
+    assert g.shape == a.shape and g.dtype == a.dtype
+    np.testing.assert_array_equal(g, np.zeros(shape, dtype))
+    _, tangents = jax.jvp(qr, (a,), (a,))
+    for t, y in zip(tangents, jnp.linalg.qr(a), strict=True):
+        assert t.shape == y.shape and t.dtype == y.dtype
+    if len(shape) == 3 and shape[0]:
+        assert [x.shape for x in jax.vmap(qr)(a)] == [y.shape for y in jnp.linalg.qr(a)]
 
 
 @settings(max_examples=2)

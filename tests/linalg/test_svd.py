@@ -74,6 +74,23 @@ def weights(seed, shape, complex_):
 # forward values
 
 
+def backward_error_bound(a, c=30.0):
+    """$c\\,\\epsilon\\,\\lVert A\\rVert_2 \\sqrt{\\max(m, n)}$ (largest over a batch): the size of
+    the backward error $\\lVert E\\rVert_2$ of a stable SVD (its factors are those of $A + E$ to
+    working precision).
+
+    By Weyl's theorem it bounds the absolute error of every singular value, small ones included
+    (their relative error can be $\\lVert A\\rVert_2 / s_i$ times larger), and it bounds the
+    residual $U S V^H - A$; divided by the gap to the rest of the spectrum it bounds the error of
+    a singular subspace (Wedin's theorem). `c` leaves a margin of about 4 over the errors seen
+    on these matrices (at most 8 units, in the residual), independent of the machine.
+    """
+    a = np.asarray(a)
+    eps = float(np.finfo(a.dtype).eps)
+    norm = np.max(np.linalg.norm(a.astype(np.complex128), 2, axis=(-2, -1)), initial=0)
+    return c * eps * norm * np.sqrt(max(a.shape[-2:]))
+
+
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64, jnp.complex64, jnp.complex128])
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("full_matrices", [False, True])
@@ -81,20 +98,66 @@ def test_svd_values(dtype, shape, full_matrices):
     m, n = shape
     p = min(m, n)
     a = jnp.asarray(with_singular_values(0, m, n, [3.0, 2.0, 1.0][:p], False), dtype)
+    # the perturbation gives (4, 4) a fourth, small singular value (about 0.01)
     a = a + jnp.asarray(0.1 * weights(0, shape, jnp.iscomplexobj(a)), dtype)
     u, s, vh = svd(a, full_matrices=full_matrices)
     assert u.dtype == a.dtype and vh.dtype == a.dtype
     assert s.dtype == jnp.finfo(a.dtype).dtype
     assert u.shape == ((m, m) if full_matrices else (m, p))
     assert vh.shape == ((n, n) if full_matrices else (p, n))
-    tol = 1e-5 if jnp.finfo(a.dtype).bits == 32 else 1e-12
-    np.testing.assert_allclose((u[:, :p] * s) @ vh[:p], a, atol=tol)
-    np.testing.assert_allclose(_h(u) @ u, np.eye(u.shape[1]), atol=tol)
-    np.testing.assert_allclose(vh @ _h(vh), np.eye(vh.shape[0]), atol=tol)
-    np.testing.assert_allclose(s, np.linalg.svd(np.asarray(a), compute_uv=False), rtol=tol)
+    # Reference: the SVD of the same (rounded) matrix in double precision, so that only our
+    # error is measured; tolerances from the backward error (absolute, see above).
+    a64 = np.asarray(a).astype(np.complex128)
+    u0, s0, _ = np.linalg.svd(a64)
+    tol = backward_error_bound(a)
+    orth = tol / s0[0]  # the loss of orthogonality: c eps sqrt(max(m, n))
+    np.testing.assert_allclose((u[:, :p] * s) @ vh[:p], a64, rtol=0, atol=tol)
+    np.testing.assert_allclose(_h(u) @ u, np.eye(u.shape[1]), rtol=0, atol=orth)
+    np.testing.assert_allclose(vh @ _h(vh), np.eye(vh.shape[0]), rtol=0, atol=orth)
+    np.testing.assert_allclose(s, s0, rtol=0, atol=tol)
     ut, st_, vht = truncated_svd(a, 2)
-    np.testing.assert_allclose(st_, s[:2], rtol=tol)
-    np.testing.assert_allclose(ut @ _h(ut), u[:, :2] @ _h(u[:, :2]), atol=tol)
+    np.testing.assert_allclose(st_, s0[:2], rtol=0, atol=tol)
+    proj0 = u0[:, :2] @ u0[:, :2].conj().T
+    np.testing.assert_allclose(ut @ _h(ut), proj0, rtol=0, atol=tol / (s0[1] - s0[2]))
+
+
+@pytest.mark.parametrize("shape", [(0, 2), (2, 0), (0, 0), (3, 0, 2), (0, 3, 2)])
+@pytest.mark.parametrize("full_matrices", [False, True])
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.complex128])
+def test_svd_zero_size_matches_jax(shape, full_matrices, dtype):
+    # What jnp.linalg.svd gives (shapes, dtypes, values), and derivatives that run and are zero:
+    # the outputs are empty, or (the full U of a 2 x 0 matrix) do not depend on a.
+    a = jnp.zeros(shape, dtype)
+    k = min(shape[-2:])  # 0, except for the empty batch of 3 x 2 matrices
+    ours = svd(a, full_matrices=full_matrices)
+    theirs = jnp.linalg.svd(a, full_matrices=full_matrices)
+    for x, y in zip(ours, theirs, strict=True):
+        assert x.shape == y.shape and x.dtype == y.dtype
+    np.testing.assert_array_equal(ours[1], theirs[1])
+    u, _, vh = ours
+    # the non-empty factors are bases of the null spaces, a gauge: any unitary matrix will do
+    for q in (u, _h(vh)):
+        eye = np.broadcast_to(np.eye(q.shape[-1]), q.shape[:-2] + (q.shape[-1],) * 2)
+        np.testing.assert_allclose(_h(q) @ q, eye, rtol=0, atol=backward_error_bound(q))
+
+    def loss(a):
+        u, s, vh = svd(a, full_matrices=full_matrices)
+        ut, st_, vht = truncated_svd(a, k)
+        return sum(jnp.sum(jnp.abs(x) ** 2) for x in (u, s, vh, ut, st_, vht))
+
+    g = jax.grad(loss)(a)
+    assert g.shape == a.shape and g.dtype == a.dtype
+    np.testing.assert_array_equal(g, np.zeros(shape, dtype))
+    _, tangents = jax.jvp(lambda a: svd(a, full_matrices=full_matrices), (a,), (a,))
+    for t, y in zip(tangents, theirs, strict=True):
+        assert t.shape == y.shape and t.dtype == y.dtype
+        np.testing.assert_array_equal(t, np.zeros(y.shape, y.dtype))
+    ut, st_, vht = truncated_svd(a, k)
+    assert ut.shape == shape[:-1] + (k,) and st_.shape == shape[:-2] + (k,)
+    assert vht.shape == shape[:-2] + (k, shape[-1]) and ut.dtype == a.dtype
+    if len(shape) == 3 and shape[0]:
+        mapped = jax.vmap(lambda a: svd(a, full_matrices=full_matrices))(a)
+        assert [x.shape for x in mapped] == [y.shape for y in theirs]
 
 
 # --------------------------------------------------------------------------------------------
@@ -457,9 +520,10 @@ def test_svd_single_precision(dtype):
     grad = jax.jit(jax.grad(f))(a)
     assert grad.dtype == a.dtype and jv.dtype == jnp.float32
     np.testing.assert_allclose(jv, jnp.real(jnp.sum(grad * da)), rtol=1e-4, atol=1e-4)
-    # the exact gradient of sum(s^2) = ||A||_F^2 is 2A (conjugated in JAX's convention)
+    # the exact gradient of sum(s^2) = ||A||_F^2 is 2A (conjugated in JAX's convention); the
+    # rule gives 2 U S V^H, off by twice the residual of the decomposition
     g = jax.jit(jax.grad(lambda a: jnp.sum(svd(a)[1] ** 2)))(a)
-    np.testing.assert_allclose(g, 2 * jnp.conj(a), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(g, 2 * jnp.conj(a), rtol=0, atol=2 * backward_error_bound(a))
 
 
 # --------------------------------------------------------------------------------------------
@@ -477,6 +541,8 @@ def test_svd_errors():
         truncated_svd(jnp.ones((3, 5)), 4)
     with pytest.raises(ValueError, match=r"k=0"):
         truncated_svd(jnp.ones((3, 5)), 0)
+    with pytest.raises(ValueError, match=r"no singular values, so `k` must be 0, got k=1"):
+        truncated_svd(jnp.ones((0, 5)), 1)
     with pytest.raises(TypeError, match="static Python int"):
         jax.jit(lambda a, k: truncated_svd(a, k))(jnp.ones((3, 3)), 2)
     with pytest.raises(ValueError, match="truncated_svd: expected a matrix"):

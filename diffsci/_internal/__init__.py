@@ -1,0 +1,14 @@
+"""Private code shared between diffsci's subpackages (the only place they may share it from).
+
+Nothing here is public API. A subpackage that needs a helper of another subpackage takes it from
+here, never from that subpackage's `_private` modules.
+
+- `_boundary`: how user callables and parameters cross into a custom derivative rule.
+"""
+
+from ._boundary import as_arrays as as_arrays
+from ._boundary import cast_like as cast_like
+from ._boundary import combine as combine
+from ._boundary import hoist as hoist
+from ._boundary import is_inexact_leaf as is_inexact_leaf
+from ._boundary import split as split
