@@ -64,9 +64,19 @@ def run(sizes=(256, 512, 1024, 2048), repeats: int | None = None, seed: int = 0)
 
         return loss
 
-    def jax_eigh(a):
-        return jnp.linalg.eigh(a)
+    def timed(fn, c):
+        return jax.jit(fn), jax.jit(jax.grad(make_loss(fn, c)))
 
+    return _eigh_rows("eigh", sizes, repeats, seed, timed)
+
+
+def _jax_eigh(a):
+    return jnp.linalg.eigh(a)
+
+
+def _eigh_rows(name, sizes, repeats, seed, timed) -> list[dict]:
+    """One `ratio_row` per size: `timed(fn, c) -> (forward, forward_backward)` jitted functions
+    of a random symmetric matrix, for fn = diffsci's eigh and JAX's."""
     rows = []
     rng = np.random.default_rng(seed)
     for n in sizes:
@@ -74,11 +84,8 @@ def run(sizes=(256, 512, 1024, 2048), repeats: int | None = None, seed: int = 0)
         x = rng.standard_normal((n, n))
         a = jnp.asarray(x + x.T)
         c = jnp.asarray(rng.standard_normal((n, n)))
-        fns = {
-            "diffsci": (jax.jit(eigh), jax.jit(jax.grad(make_loss(eigh, c)))),
-            "jax": (jax.jit(jax_eigh), jax.jit(jax.grad(make_loss(jax_eigh, c)))),
-        }
-        rows.append(ratio_row("eigh", n, reps, fns, a))
+        fns = {label: timed(fn, c) for label, fn in (("diffsci", eigh), ("jax", _jax_eigh))}
+        rows.append(ratio_row(name, n, reps, fns, a))
         print(rows[-1], file=sys.stderr, flush=True)
     return rows
 
@@ -99,23 +106,10 @@ def run_twice(sizes=(256, 512, 1024), repeats: int | None = None, seed: int = 0)
 
         return loss
 
-    def jax_eigh(a):
-        return jnp.linalg.eigh(a)
+    def timed(fn, c):
+        return jax.jit(make_loss(fn, c)), jax.jit(jax.value_and_grad(make_loss(fn, c)))
 
-    rows = []
-    rng = np.random.default_rng(seed)
-    for n in sizes:
-        reps = _repeats_for(n, repeats)
-        x = rng.standard_normal((n, n))
-        a = jnp.asarray(x + x.T)
-        c = jnp.asarray(rng.standard_normal((n, n)))
-        fns = {
-            name: (jax.jit(make_loss(fn, c)), jax.jit(jax.value_and_grad(make_loss(fn, c))))
-            for name, fn in (("diffsci", eigh), ("jax", jax_eigh))
-        }
-        rows.append(ratio_row("eigh x2", n, reps, fns, a))
-        print(rows[-1], file=sys.stderr, flush=True)
-    return rows
+    return _eigh_rows("eigh x2", sizes, repeats, seed, timed)
 
 
 def format_table(rows: list[dict]) -> str:
