@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import collections
 import importlib.util
 import itertools
 import math
@@ -119,8 +120,10 @@ class ContractionPath(eqx.Module):
 
     **Fields:**
 
-    - `equation`: the normalized einsum equation, e.g. `"ab,bc->ac"`.
-    - `shapes`: the operand shapes the path is for.
+    - `equation`: the normalized einsum equation, e.g. `"ab,bc->ac"` (a `...` is written out
+      as one fresh index per broadcast dimension).
+    - `shapes`: the operand shapes the path is for (a `...` dimension of size 1 that broadcasts
+      against a larger one is left out of its operand's shape and index string).
     - `path`: pairwise contraction order, opt_einsum's linear format.
     - `sliced`: the indices summed in an outer loop (empty if not sliced).
     - `flops`: the FLOP count of the whole contraction (all slices), as opt_einsum counts it.
@@ -203,84 +206,192 @@ def _choose_slices(inputs, output, size_dict, optimizer, max_intermediate):
     return tuple(sliced), path, info
 
 
+def _split_term(term, arg, where, who, letters_only):
+    """One operand's (or the output's) legs as a list, with `Ellipsis` standing for `...`."""
+    if isinstance(term, str):
+        pieces = term.split("...")
+        if len(pieces) > 2:
+            raise ValueError(f"{who}: `{arg}` has more than one '...' in {where} {term!r}")
+        names: list = []
+        for k, piece in enumerate(pieces):
+            if k:
+                names.append(Ellipsis)
+            for c in piece:
+                if c == ".":
+                    raise ValueError(
+                        f"{who}: `{arg}` has a '.' that is not part of an ellipsis ('...') in "
+                        f"{where} {term!r}"
+                    )
+                if letters_only and not c.isalpha():
+                    raise ValueError(
+                        f"{who}: subscripts in `{arg}` must be letters or '...', got {c!r} in "
+                        f"{where} {term!r}"
+                    )
+                names.append(c)
+        return names
+    names = [Ellipsis if isinstance(n, str) and n == "..." else n for n in term]
+    for name in names:
+        if not isinstance(name, Hashable):
+            raise TypeError(f"{who}: leg names must be hashable, got {name!r}")
+    if names.count(Ellipsis) > 1:
+        raise ValueError(f"{who}: `{arg}` has more than one '...' in {where} {tuple(term)!r}")
+    return names
+
+
+def _shape_of(t, i, who):
+    if hasattr(t, "shape"):
+        return tuple(int(d) for d in t.shape)
+    try:
+        shape = tuple(t)
+    except TypeError:
+        raise TypeError(
+            f"{who}: operand {i} must be an array or a shape (a sequence of ints), got {t!r}"
+        ) from None
+    if not all(
+        isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0 for d in shape
+    ):
+        raise TypeError(
+            f"{who}: operand {i} must be an array or a shape (a sequence of ints >= 0), got {t!r}"
+        )
+    return tuple(int(d) for d in shape)
+
+
 def _parse(spec, tensors, output, who="contract"):
-    """Turn einsum subscripts or named legs into (inputs, output) index strings."""
+    """Turn einsum subscripts or named legs into index strings, one symbol per leg.
+
+    Returns `(inputs, out, size_dict, squeeze)`. A `...` becomes fresh symbols, one per
+    broadcast dimension, right-aligned across the operands as numpy broadcasts; an operand's
+    `...` dimension of size 1 against a larger one is dropped from its term (and listed in
+    `squeeze`, the axes to remove from that operand), so that the symbol keeps the larger size.
+    """
     if isinstance(spec, str):
-        if "..." in spec:
-            raise ValueError(f"{who}: ellipsis ('...') broadcasting is not supported, got {spec!r}")
         if output is not None:
             raise ValueError(
                 f"{who}: `output` is only for named legs; with einsum subscripts write the output "
                 f"after '->', got subscripts {spec!r} and output {output!r}"
             )
         eq = spec.replace(" ", "")
-        if "->" in eq:
-            lhs, out = eq.split("->")
-        else:
-            lhs = eq
-            counts = {}
-            for c in lhs.replace(",", ""):
-                counts[c] = counts.get(c, 0) + 1
-            out = "".join(sorted(c for c, n in counts.items() if n == 1))
-        inputs = lhs.split(",") if lhs else []
-        for term in inputs + [out]:
-            bad = [c for c in term if not c.isalpha()]
-            if bad:
-                raise ValueError(f"{who}: subscripts must be letters, got {bad[0]!r} in {spec!r}")
-        names = {c: c for c in lhs.replace(",", "") + out}
-        legs = [tuple(term) for term in inputs]
-    else:
-        legs = [tuple(term) for term in spec]
-        for term in legs:
-            for name in term:
-                if not isinstance(name, Hashable):
-                    raise TypeError(f"{who}: leg names must be hashable, got {name!r}")
-        if output is None:
-            counts = {}
-            for name in itertools.chain.from_iterable(legs):
-                counts[name] = counts.get(name, 0) + 1
-            output = [name for name in dict.fromkeys(itertools.chain(*legs)) if counts[name] == 1]
-        output = tuple(output)
-        all_names = list(dict.fromkeys(itertools.chain(*legs)))
-        names = {name: opt_einsum.get_symbol(i) for i, name in enumerate(all_names)}
-        unknown = [name for name in output if name not in names]
-        if unknown:
-            raise ValueError(
-                f"{who}: output leg {unknown[0]!r} is not a leg of any tensor; the legs are "
-                f"{all_names}"
-            )
-        inputs = ["".join(names[n] for n in term) for term in legs]
-        out = "".join(names[n] for n in output)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{who}: an output leg is repeated in {out!r}")
-    if len(inputs) != len(tensors):
-        raise ValueError(
-            f"{who}: the network has {len(inputs)} tensors but {len(tensors)} operands were given"
+        if eq.count("->") > 1:
+            raise ValueError(f"{who}: `spec` has more than one '->', got {spec!r}")
+        lhs, arrow, rhs = eq.partition("->")
+        # "" (as in "->" for one 0-d operand) is one operand without legs, as in np.einsum.
+        terms = [
+            _split_term(term, "spec", f"operand {i}'s subscripts", who, letters_only=True)
+            for i, term in enumerate(lhs.split(","))
+        ]
+        out_names = (
+            _split_term(rhs, "spec", "the output", who, letters_only=True) if arrow else None
         )
-    reverse = {v: k for k, v in names.items()}
+        output_arg = "spec"
+    else:
+        terms = [
+            _split_term(term, "spec", f"the legs of operand {i}", who, letters_only=False)
+            for i, term in enumerate(spec)
+        ]
+        out_names = (
+            None
+            if output is None
+            else _split_term(output, "output", "the output legs", who, letters_only=False)
+        )
+        output_arg = "output"
+    if not terms:
+        raise ValueError(f"{who}: `spec` names no tensors, got {spec!r}")
+    if len(terms) != len(tensors):
+        raise ValueError(
+            f"{who}: the network has {len(terms)} tensors but {len(tensors)} operands were given"
+        )
+    has_ellipsis = any(Ellipsis in term for term in terms)
+    legs = [tuple(n for n in term if n is not Ellipsis) for term in terms]
+    if out_names is None:
+        counts: dict = {}
+        for name in itertools.chain(*legs):
+            counts[name] = counts.get(name, 0) + 1
+        once = [name for name in dict.fromkeys(itertools.chain(*legs)) if counts[name] == 1]
+        if isinstance(spec, str):
+            once = sorted(once)  # np.einsum's implicit output: alphabetical
+        out_names = ([Ellipsis] if has_ellipsis else []) + once
+    elif Ellipsis in out_names and not has_ellipsis:
+        raise ValueError(
+            f"{who}: `{output_arg}` has '...' in the output but no operand has '...' "
+            f"(network {spec!r})"
+        )
+    all_names = list(dict.fromkeys(itertools.chain(*legs)))
+    unknown = [name for name in out_names if name is not Ellipsis and name not in all_names]
+    if unknown:
+        raise ValueError(
+            f"{who}: output leg {unknown[0]!r} is not a leg of any tensor; the legs are {all_names}"
+        )
+    repeated = [name for name, n in collections.Counter(out_names).items() if n > 1]
+    if repeated:
+        raise ValueError(f"{who}: output leg {repeated[0]!r} is repeated in `{output_arg}`")
+    if isinstance(spec, str):
+        names = {c: c for c in all_names}
+    else:
+        names = {name: opt_einsum.get_symbol(i) for i, name in enumerate(all_names)}
+
+    # Shapes, and the broadcast shape of the '...' dimensions.
+    shapes = [_shape_of(t, i, who) for i, t in enumerate(tensors)]
+    batch_shapes = []
+    for i, (term, shape) in enumerate(zip(terms, shapes, strict=True)):
+        n_batch = len(shape) - len(legs[i])
+        if Ellipsis not in term and n_batch != 0:
+            raise ValueError(
+                f"{who}: operand {i} has legs {legs[i]} ({len(legs[i])} of them) but shape {shape}"
+            )
+        if n_batch < 0:
+            raise ValueError(
+                f"{who}: operand {i} has legs {legs[i]} and '...' (at least {len(legs[i])} "
+                f"dimensions) but shape {shape}"
+            )
+        start = term.index(Ellipsis) if Ellipsis in term else 0
+        batch_shapes.append(shape[start : start + n_batch])
+    n_broadcast = max(len(b) for b in batch_shapes)
+    broadcast = [1] * n_broadcast
+    owner = [0] * n_broadcast  # the operand that set each broadcast dimension
+    for i, b in enumerate(batch_shapes):
+        for k, d in enumerate(b, start=n_broadcast - len(b)):
+            if d == 1:
+                continue
+            if broadcast[k] not in (1, d):
+                j = owner[k]
+                raise ValueError(
+                    f"{who}: the '...' dimensions of operand {j}, {batch_shapes[j]}, and of "
+                    f"operand {i}, {b}, cannot be broadcast together (network {spec!r})"
+                )
+            broadcast[k], owner[k] = d, i
+    used = set(names.values())
+    fresh = (s for s in map(opt_einsum.get_symbol, itertools.count()) if s not in used)
+    batch = list(itertools.islice(fresh, n_broadcast))
+
+    inputs, squeeze = [], []
     size_dict: dict[str, int] = {}
     where: dict[str, int] = {}
-    for i, (term, t) in enumerate(zip(inputs, tensors, strict=True)):
-        shape = tuple(t.shape) if hasattr(t, "shape") else tuple(t)
-        if len(term) != len(shape):
-            raise ValueError(
-                f"{who}: operand {i} has legs {legs[i]} ({len(term)} of them) but shape {shape}"
-            )
-        for c, d in zip(term, shape, strict=True):
-            if c in size_dict and size_dict[c] != d:
+    reverse = {v: k for k, v in names.items()}
+    for i, (term, shape) in enumerate(zip(terms, shapes, strict=True)):
+        symbols: list[str] = []
+        for name in term:
+            if name is Ellipsis:
+                symbols.extend(batch[n_broadcast - len(batch_shapes[i]) :])
+            else:
+                symbols.append(names[name])
+        kept, drop = [], []
+        for axis, (c, d) in enumerate(zip(symbols, shape, strict=True)):
+            if c in batch:
+                if d == 1 and broadcast[batch.index(c)] != 1:
+                    drop.append(axis)
+                    continue
+            elif c in size_dict and size_dict[c] != d:
                 raise ValueError(
                     f"{who}: leg {reverse[c]!r} has dimension {size_dict[c]} in operand "
                     f"{where[c]} but {d} in operand {i}"
                 )
+            kept.append(c)
             size_dict.setdefault(c, d)
             where.setdefault(c, i)
-    missing = [c for c in out if c not in size_dict]
-    if missing:
-        raise ValueError(
-            f"{who}: output leg {reverse[missing[0]]!r} is not a leg of any tensor "
-            f"(network {spec!r})"
-        )
-    return inputs, out, size_dict
+        inputs.append("".join(kept))
+        squeeze.append(tuple(drop))
+    out = "".join("".join(batch) if name is Ellipsis else names[name] for name in out_names)
+    return inputs, out, size_dict, tuple(squeeze)
 
 
 def contraction_path(
@@ -296,10 +407,20 @@ def contraction_path(
 
     - `spec`: the network, as einsum subscripts (`"ij,jk->ik"`) or as one sequence of leg names
       per tensor (`[("left", "bond"), ("bond", "right")]`; names are any hashable values, and a
-      name shared by two tensors is a contracted bond).
+      name shared by two tensors is a contracted bond). Subscripts follow `np.einsum`: without
+      `->` the output is the indices that appear once, in alphabetical order; an empty term is
+      a scalar (0-d) operand (`"->"`, `",ij->ij"`); `...` stands for any number of leading,
+      middle or trailing dimensions, broadcast across the operands as numpy broadcasts
+      (right-aligned, size 1 against any size), as in `"...ij,...jk->...ik"`. The `...`
+      dimensions come first in an implicit output, and are summed if an explicit output has no
+      `...` (as `jnp.einsum` does; `np.einsum` refuses this); a `...` in the output needs one
+      in some operand (`np.einsum` reads `"ij->...ij"` as no broadcast dimensions, `contract`
+      refuses it as a likely typo). With named legs, `...` (the Python `Ellipsis`, or the
+      string `"..."`) plays the same part.
     - `*shapes`: the operands, or just their shapes.
-    - `output`: with named legs, the output legs in order (default: the legs that appear once,
-      in order of appearance).
+    - `output`: with named legs, the output legs in order, `...` allowed (default: the `...`
+      dimensions if any operand has them, then the legs that appear once, in order of
+      appearance).
     - `optimizer`: an `AbstractContractionOptimizer`, `OptEinsum()` (default) or `Cotengra()`.
     - `max_intermediate`: if given, slice summed indices (contract them in an outer loop) until no
       intermediate tensor of one slice has more than this many elements.
@@ -314,7 +435,7 @@ def contraction_path(
             "contraction_path: optimizer must be an AbstractContractionOptimizer such as "
             f"OptEinsum() or Cotengra(), got {optimizer!r}"
         )
-    inputs, out, size_dict = _parse(spec, shapes, output, who="contraction_path")
+    inputs, out, size_dict, _ = _parse(spec, shapes, output, who="contraction_path")
     shapes = tuple(tuple(size_dict[c] for c in term) for term in inputs)
     equation = ",".join(inputs) + "->" + out
     if len(inputs) == 1:
@@ -375,8 +496,12 @@ def contract(
     **Arguments:**
 
     - `spec`: einsum subscripts, or a sequence of leg names per tensor (see
-      `contraction_path`).
-    - `*tensors`: the arrays, one per tensor of the network.
+      `contraction_path`). As in `np.einsum`, `...` broadcasts batch dimensions
+      (`"...ij,...jk->...ik"`, `"...ii->...i"`, `"i...->..."`; size-1 dimensions broadcast),
+      and an empty term is a scalar operand (`"->"` returns a 0-d array unchanged,
+      `",ij->ij"` scales a matrix).
+    - `*tensors`: the arrays (0-d arrays and Python scalars included), one per tensor of the
+      network; zero-size dimensions are allowed.
     - `output`: with named legs, the output legs in order.
     - `path`: a `ContractionPath` for these shapes (then `optimizer` and `max_intermediate` are
       ignored).
@@ -387,7 +512,7 @@ def contract(
     The contracted tensor, legs in the order of the output.
     """
     tensors = tuple(jnp.asarray(t) for t in tensors)
-    inputs, out, size_dict = _parse(spec, tensors, output)
+    inputs, out, size_dict, squeeze = _parse(spec, tensors, output)
     equation = ",".join(inputs) + "->" + out
     if path is None:
         path = contraction_path(
@@ -396,12 +521,16 @@ def contract(
     else:
         if not isinstance(path, ContractionPath):
             raise TypeError(f"contract: path must be a ContractionPath, got {type(path).__name__}")
-        shapes = tuple(tuple(t.shape) for t in tensors)
+        shapes = tuple(tuple(size_dict[c] for c in term) for term in inputs)
         if path.equation != equation or path.shapes != shapes:
             raise ValueError(
                 f"contract: the path was computed for {path.equation} with shapes {path.shapes}, "
                 f"but the network is {equation} with shapes {shapes}"
             )
+    # '...' dimensions of size 1 that broadcast against larger ones leave their operand.
+    tensors = tuple(
+        jnp.squeeze(t, axis=axes) if axes else t for t, axes in zip(tensors, squeeze, strict=True)
+    )
     if not path.sliced:
         return _run_steps(path.steps, tensors)
     return _sliced(path, inputs, size_dict, tensors)
