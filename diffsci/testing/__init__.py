@@ -28,3 +28,4 @@ from ._check import (
 )
 from ._hypothesis import register_hypothesis_profiles as register_hypothesis_profiles
 from ._invariance import check_invariance as check_invariance
+from ._report import CheckReport as CheckReport

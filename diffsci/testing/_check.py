@@ -10,8 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._ops import Ops
-from ._report import Failure, raise_if
-from ._session import Options, Session
+from ._report import CheckReport, Failure, raise_if
+from ._session import Options, RaisedNearPoint, Session
 from ._tree import axpy, concat, locate, norm, vdot
 
 # ---------------------------------------------------------------------------------------------
@@ -396,7 +396,7 @@ def _second_order(s: Session) -> list[Failure]:
                     f"direction #{k}, Hessian-vector product entry ",
                     floor=s.in_scale(u),
                 )
-            fd = s.fd(grad_phi, v)
+            fd = s.fd(grad_phi, v, what="grad f")
             fail = _fd_entry_failure(
                 s,
                 "second order: finite differences of the gradient",
@@ -428,7 +428,7 @@ def _second_order(s: Session) -> list[Failure]:
                         ],
                     )
                 )
-            fd = s.fd(lambda x, w=w: (dphi(x, w),), v)
+            fd = s.fd(lambda x, w=w: (dphi(x, w),), v, what="d(grad f)")
             fail = _fd_entry_failure(
                 s,
                 "second order: finite differences of the directional derivative",
@@ -569,19 +569,81 @@ def _transforms(s: Session, jit: bool, vmap: bool) -> list[Failure]:
 # public API
 
 
-def _session(name, f, args, argnums, key, modes, **options) -> Session:
-    return Session(name, f, args, argnums=argnums, key=key, modes=modes, options=Options(**options))
+def _looks_like_jax_call(args) -> bool:
+    """`check_grads(f, (x, y), 2)`: JAX's `jax.test_util.check_grads(f, args, order)`."""
+    return (
+        len(args) in (1, 2)
+        and isinstance(args[0], tuple | list)
+        and (len(args) == 1 or (isinstance(args[1], int) and not isinstance(args[1], bool)))
+    )
+
+
+def _session(name, f, args, argnums, key, modes, structure=None, **options) -> Session:
+    try:
+        return Session(
+            name,
+            f,
+            args,
+            argnums=argnums,
+            key=key,
+            modes=modes,
+            options=Options(**options),
+            structure=structure,
+        )
+    except Exception as err:
+        if not _looks_like_jax_call(args):
+            raise
+        order = f", order={args[1]}" if len(args) == 2 else ""
+        raise TypeError(
+            f"{name}: `f` failed when called as f(*args) with args = ({type(args[0]).__name__} "
+            f"of {len(args[0])}{', ' + repr(args[1]) if len(args) == 2 else ''}). This looks like "
+            f"JAX's calling convention, jax.test_util.check_grads(f, args, order); diffsci takes "
+            f"the point unpacked and the order as a keyword: {name}(f, *args{order}). "
+            f"The original error: {type(err).__name__}: {err}"
+        ) from err
+
+
+@contextlib.contextmanager
+def _guard(s: Session):
+    """Advice for a function that cannot be traced, and a report for one that raises near the
+    point (finite differences leave the point along every input entry)."""
+    with _tracing_hint(s.name):
+        try:
+            yield
+        except RaisedNearPoint as err:
+            failure = Failure(
+                "`f` raised near the point",
+                err.where,
+                [("relative step t", float(err.step)), ("error", err.message[:600])],
+                "The checks evaluate `f` at x + t v for random directions v in every input "
+                "entry, and `f` refused such a point. If `f` takes structured input (symmetric, "
+                "Hermitian or unitary matrices), pass `structure=` (e.g. structure='hermitian'), "
+                "which checks `f` along the directions that keep the structure; otherwise `f` is "
+                "not defined in a neighbourhood of the point, and its derivative cannot be "
+                "checked there.",
+            )
+            raise_if(s.name, [failure], _context(s))
+
+
+def _context(s: Session) -> str:
+    return "\n".join([_fmt_shapes(s), *(f"skipped: {note}" for note in s.skipped)])
+
+
+def _finish(s: Session, failures: list[Failure]) -> CheckReport:
+    raise_if(s.name, failures, _context(s))
+    return CheckReport(s.name, s.modes, tuple(s.skipped))
 
 
 def check_jvp_vjp(
     f: Callable,
     *args,
     argnums: int | Sequence[int] | None = None,
+    structure=None,
     key=0,
     num_directions: int = 2,
     ad_rtol: float | None = None,
     atol: float = 0.0,
-) -> None:
+) -> CheckReport:
     r"""Check that the forward and reverse derivatives of `f` are transposes of each other.
 
     The dot-product test: for random input directions $v$ and output cotangents $u$ (pytrees
@@ -600,6 +662,7 @@ def check_jvp_vjp(
     - `f`: the function, called as `f(*args)`; returns a pytree of real or complex arrays.
     - `*args`: the point, pytrees of real or complex arrays.
     - `argnums`: which positional arguments to differentiate (default: all).
+    - `structure`: as in `check_grads`.
     - `key`: an int seed or a JAX PRNG key for the random directions.
     - `num_directions`: how many random pairs $(u, v)$ to try.
     - `ad_rtol`: the relative tolerance (default $10^3\epsilon$ of the dtype).
@@ -607,7 +670,8 @@ def check_jvp_vjp(
 
     **Returns:**
 
-    `None`; raises `AssertionError` with a report if the test fails.
+    A `CheckReport` (what was checked, what was skipped and why); raises `AssertionError` with
+    a report if the test fails.
     """
     s = _session(
         "check_jvp_vjp",
@@ -616,20 +680,22 @@ def check_jvp_vjp(
         argnums,
         key,
         ("fwd", "rev"),
+        structure,
         num_directions=num_directions,
         ad_rtol=ad_rtol,
         atol=atol,
     )
-    with _tracing_hint("check_jvp_vjp"):
+    with _guard(s):
         failures = _check_point(s) or _run_first_order(s, dot=True, fd=False)
-    raise_if("check_jvp_vjp", failures, _fmt_shapes(s))
+    return _finish(s, failures)
 
 
 def check_finite_differences(
     f: Callable,
     *args,
-    modes: Sequence[str] = ("fwd", "rev"),
+    modes: Sequence[str] | None = None,
     argnums: int | Sequence[int] | None = None,
+    structure=None,
     key=0,
     num_directions: int = 2,
     eps: float | None = None,
@@ -638,7 +704,7 @@ def check_finite_differences(
     rtol: float = 0.0,
     fd_safety: float = 4.0,
     ulps: float = 16.0,
-) -> None:
+) -> CheckReport:
     r"""Check the derivatives of `f` against Richardson-extrapolated finite differences.
 
     Along random directions $v$ (each leaf scaled by its own magnitude), the directional
@@ -658,8 +724,9 @@ def check_finite_differences(
 
     **Arguments:**
 
-    - `f`, `*args`, `argnums`, `key`, `num_directions`: as in `check_grads`.
-    - `modes`: `"fwd"` checks `jax.jvp`, `"rev"` checks `jax.vjp`.
+    - `f`, `*args`, `argnums`, `structure`, `key`, `num_directions`: as in `check_grads`.
+    - `modes`: `"fwd"` checks `jax.jvp`, `"rev"` checks `jax.vjp` (default: both, or reverse
+      only for a function without forward mode, as in `check_grads`).
     - `eps`: the largest relative step $h_0$ (default $\epsilon^{1/5}$ of the dtype, about
       $7\cdot 10^{-4}$ in float64).
     - `levels`: the number of steps in the extrapolation.
@@ -669,7 +736,7 @@ def check_finite_differences(
 
     **Returns:**
 
-    `None`; raises `AssertionError` with a report if a comparison fails.
+    A `CheckReport`; raises `AssertionError` with a report if a comparison fails.
     """
     s = _session(
         "check_finite_differences",
@@ -678,6 +745,7 @@ def check_finite_differences(
         argnums,
         key,
         modes,
+        structure,
         num_directions=num_directions,
         eps=eps,
         levels=levels,
@@ -686,16 +754,17 @@ def check_finite_differences(
         fd_safety=fd_safety,
         ulps=ulps,
     )
-    with _tracing_hint("check_finite_differences"):
+    with _guard(s):
         failures = _check_point(s) or _run_first_order(s, dot=False, fd=True)
-    raise_if("check_finite_differences", failures, _fmt_shapes(s))
+    return _finish(s, failures)
 
 
 def check_second_order(
     f: Callable,
     *args,
-    modes: Sequence[str] = ("fwd", "rev"),
+    modes: Sequence[str] | None = None,
     argnums: int | Sequence[int] | None = None,
+    structure=None,
     key=0,
     num_directions: int = 2,
     eps: float | None = None,
@@ -705,7 +774,7 @@ def check_second_order(
     fd_safety: float = 4.0,
     ulps: float = 16.0,
     ad_rtol: float | None = None,
-) -> None:
+) -> CheckReport:
     r"""Check the second derivatives of `f`.
 
     With a random output cotangent $u$ (none for a scalar `f`), let $\phi(x) = \langle u,
@@ -728,7 +797,7 @@ def check_second_order(
 
     **Returns:**
 
-    `None`; raises `AssertionError` with a report if a comparison fails.
+    A `CheckReport`; raises `AssertionError` with a report if a comparison fails.
     """
     s = _session(
         "check_second_order",
@@ -737,6 +806,7 @@ def check_second_order(
         argnums,
         key,
         modes,
+        structure,
         num_directions=num_directions,
         eps=eps,
         levels=levels,
@@ -746,23 +816,24 @@ def check_second_order(
         ulps=ulps,
         ad_rtol=ad_rtol,
     )
-    with _tracing_hint("check_second_order"):
+    with _guard(s):
         failures = _check_point(s) or _second_order(s)
-    raise_if("check_second_order", failures, _fmt_shapes(s))
+    return _finish(s, failures)
 
 
 def check_transforms(
     f: Callable,
     *args,
-    modes: Sequence[str] = ("fwd", "rev"),
+    modes: Sequence[str] | None = None,
     argnums: int | Sequence[int] | None = None,
+    structure=None,
     key=0,
     jit: bool = True,
     vmap: bool = True,
     transform_rtol: float | None = None,
     atol: float = 0.0,
     eps: float | None = None,
-) -> None:
+) -> CheckReport:
     r"""Check that `f` and its derivatives give the same values under `jit` and `vmap`.
 
     - `jit`: `jax.jit(f)`, and the jitted JVP and VJP, agree with eager evaluation.
@@ -776,14 +847,14 @@ def check_transforms(
 
     **Arguments:**
 
-    - `f`, `*args`, `modes`, `argnums`, `key`: as in `check_grads`.
+    - `f`, `*args`, `modes`, `argnums`, `structure`, `key`: as in `check_grads`.
     - `jit`, `vmap`: which transforms to check.
     - `transform_rtol`, `atol`: the tolerances.
     - `eps`: the relative distance of the second batch point.
 
     **Returns:**
 
-    `None`; raises `AssertionError` with a report if a comparison fails.
+    A `CheckReport`; raises `AssertionError` with a report if a comparison fails.
     """
     s = _session(
         "check_transforms",
@@ -792,22 +863,24 @@ def check_transforms(
         argnums,
         key,
         modes,
+        structure,
         jit=jit,
         transform_rtol=transform_rtol,
         atol=atol,
         eps=eps,
     )
-    with _tracing_hint("check_transforms"):
+    with _guard(s):
         failures = _check_point(s) or _transforms(s, jit, vmap)
-    raise_if("check_transforms", failures, _fmt_shapes(s))
+    return _finish(s, failures)
 
 
 def check_grads(
     f: Callable,
     *args,
     order: int = 1,
-    modes: Sequence[str] = ("fwd", "rev"),
+    modes: Sequence[str] | None = None,
     argnums: int | Sequence[int] | None = None,
+    structure=None,
     key=0,
     num_directions: int = 2,
     eps: float | None = None,
@@ -820,7 +893,7 @@ def check_grads(
     transform_rtol: float | None = None,
     jit: bool = True,
     vmap: bool = True,
-) -> None:
+) -> CheckReport:
     r"""Check the derivatives of `f` at `args`: AD against AD, against finite differences, at
     second order, and under `jit` and `vmap`.
 
@@ -846,9 +919,19 @@ def check_grads(
       (integer outputs are ignored).
     - `*args`: the point: pytrees of real or complex arrays (integer leaves are held constant).
     - `order`: 1, or 2 to check second derivatives as well.
-    - `modes`: `("fwd", "rev")`, `("rev",)` for a `jax.custom_vjp` function (which has no
-      forward mode), or `("fwd",)`.
+    - `modes`: `("fwd", "rev")`, `("rev",)` or `("fwd",)`. The default (`None`) checks both
+      when `f` has a forward mode and reverse mode alone when it has none (a `jax.custom_vjp`
+      function, a reverse-only rule such as `odeint`'s reversible adjoint); the returned report
+      says so.
     - `argnums`: which positional arguments to differentiate (default: all of them).
+    - `structure`: for a function defined only on structured inputs, how each positional
+      argument is structured: `None`, `"symmetric"`, `"hermitian"`, `"unitary"` (orthogonal
+      when real), or a callable `r` that maps any array onto the structured set and fixes the
+      point, `r(x0) = x0`; one entry, or a tuple with one per argument. The checks then look
+      at `f(r(x))`, whose derivatives at the point are those of `f` along the directions that
+      keep the structure (`r` projects every direction onto them), so finite differences never
+      leave `f`'s domain. Example: `check_grads(diffsci.linalg.eigvalsh, a,
+      structure="hermitian")`.
     - `key`: an int seed or a JAX PRNG key for the random directions.
     - `num_directions`: how many random directions each check uses.
     - `eps`: the largest relative finite-difference step (default $\epsilon^{1/5}$ of the dtype).
@@ -865,9 +948,15 @@ def check_grads(
 
     **Returns:**
 
-    `None` when every check passes. Otherwise raises `AssertionError` whose message lists every
-    failed check with the pytree leaf and index (e.g. `args[0]['w'] at index (1, 2)`), the AD
-    value, the finite-difference value and its error estimate.
+    A `CheckReport` when every check passes (the modes checked; what was skipped and why).
+    Otherwise raises `AssertionError` whose message lists every failed check with the pytree
+    leaf and index (e.g. `args[0]['w'] at index (1, 2)`), the AD value, the finite-difference
+    value and its error estimate; a function that raises at a point near the given one (the
+    finite-difference points) is reported as such, with the step and the error.
+
+    The point is passed unpacked, `check_grads(f, x, y, order=2)`; JAX's convention
+    `check_grads(f, (x, y), 2)` is recognised when `f` fails on it, and refused with this
+    hint.
 
     !!! example
 
@@ -887,6 +976,7 @@ def check_grads(
         argnums,
         key,
         modes,
+        structure,
         num_directions=num_directions,
         eps=eps,
         levels=levels,
@@ -901,13 +991,13 @@ def check_grads(
     )
     failures = _check_point(s)
     if not failures:
-        with _tracing_hint("check_grads"):
+        with _guard(s):
             failures += _run_first_order(s)
             if order >= 2:
                 failures += _second_order(s)
             if jit or vmap:
                 failures += _transforms(s, jit, vmap)
-    raise_if("check_grads", failures, _fmt_shapes(s))
+    return _finish(s, failures)
 
 
 @contextlib.contextmanager

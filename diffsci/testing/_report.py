@@ -59,3 +59,25 @@ def raise_if(title: str, failures: list[Failure], context: str = "") -> None:
     """Raise `AssertionError` with the report when there is any failure."""
     if failures:
         raise AssertionError(format_report(title, failures, context))
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckReport:
+    """What a gradient check that passed covered.
+
+    **Fields:**
+
+    - `check`: the function that ran (`"check_grads"`, ...).
+    - `modes`: the derivative modes checked, `("fwd", "rev")` or one of them.
+    - `skipped`: what was not checked, each with its reason (e.g. forward mode for a
+      `jax.custom_vjp` function, which has none).
+    """
+
+    check: str
+    modes: tuple[str, ...]
+    skipped: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        lines = [f"{self.check}: passed ({' and '.join(self.modes)} mode)"]
+        lines.extend(f"  skipped: {note}" for note in self.skipped)
+        return "\n".join(lines)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ._fd import FDResult, richardson
 from ._ops import Ops
+from ._structure import structured
 from ._tree import Realified, axpy, concat, random_like
 
 _MODES = ("fwd", "rev")
@@ -59,7 +60,9 @@ def make_rng(key) -> np.random.Generator:
     return np.random.default_rng([int(w) for w in words])
 
 
-def check_modes(modes) -> tuple[str, ...]:
+def check_modes(modes) -> tuple[str, ...] | None:
+    if modes is None:
+        return None
     if isinstance(modes, str):
         modes = (modes,)
     modes = tuple(modes)
@@ -68,10 +71,49 @@ def check_modes(modes) -> tuple[str, ...]:
     return modes
 
 
+def _no_forward_mode(err: Exception) -> bool:
+    """Whether `err` is JAX's (or a diffsci rule's) refusal of forward mode."""
+    text = str(err).lower()
+    return isinstance(err, TypeError) and ("custom_vjp" in text or "forward" in text)
+
+
+class RaisedNearPoint(Exception):
+    """`f` raised where the checks evaluate it at a point other than the given one."""
+
+    def __init__(self, where: str, step: float, err: Exception):
+        self.where, self.step, self.message = where, step, _message(err)
+        super().__init__(f"{where}, step {step:.3e}: {self.message}")
+
+
+def _message(err: Exception) -> str:
+    """The message of `err`; for an `equinox.error_if` raised inside compiled code, the
+    check's own message rather than the runtime's wrapping traceback."""
+    text = str(err)
+    marker = "RuntimeError: "
+    if "Traceback" in text and marker in text:
+        text = text[text.rindex(marker) + len(marker) :]
+        text = text.split("\n\n", 1)[0]
+    return f"{type(err).__name__}: {text.strip()}"
+
+
 _CUSTOM_VJP_HINT = (
     "{name}: forward mode (jax.jvp) failed on `f`; if `f` uses jax.custom_vjp, which has no "
     "forward mode, pass modes=('rev',). The original error: {err}"
 )
+
+
+def _has_forward_mode(p: Realified) -> bool:
+    """Whether `jax.jvp` goes through the realified function. Lowered, not compiled or run:
+    JAX refuses the JVP of a `custom_vjp` only when the traced program is lowered."""
+    try:
+        jax.jit(lambda x: jax.jvp(p, (x,), (x,))).lower(p.x)
+    except jax.errors.ConcretizationTypeError:
+        return True  # the checks themselves report this, with advice
+    except TypeError as err:
+        if _no_forward_mode(err):
+            return False
+        raise
+    return True
 
 
 class Session:
@@ -89,14 +131,26 @@ class Session:
         *,
         argnums=None,
         key=None,
-        modes=("fwd", "rev"),
+        modes=None,
         options: Options | None = None,
+        structure=None,
     ):
         self.name = name
         self.options = options or Options()
-        self.modes = check_modes(modes)
+        modes = check_modes(modes)
         self.rng = make_rng(key)
-        self.p = p = Realified(f, args, argnums)
+        #: what was not checked, and why (shown in the report)
+        self.skipped: list[str] = []
+        self.p = p = Realified(structured(f, tuple(args), structure, name), args, argnums)
+        if modes is None:
+            modes = _MODES
+            if not _has_forward_mode(p):
+                modes = ("rev",)
+                self.skipped.append(
+                    "forward mode (jvp, and the checks that need it): `f` has none "
+                    "(a jax.custom_vjp or a reverse-only rule); reverse mode was checked"
+                )
+        self.modes = modes
         self.x = p.x
         self.eps = p.eps
         o = self.options
@@ -152,7 +206,7 @@ class Session:
         try:
             yield
         except TypeError as err:
-            if "custom_vjp" in str(err) or "forward-mode" in str(err):
+            if _no_forward_mode(err):
                 raise TypeError(_CUSTOM_VJP_HINT.format(name=self.name, err=err)) from err
             raise
 
@@ -174,15 +228,22 @@ class Session:
             return (jax.numpy.ones((), parts[0].dtype),)
         return random_like(self.rng, parts)
 
-    def fd(self, g: Callable, v: Sequence, x: Sequence | None = None) -> FDResult:
-        """Finite differences of `g` (a map of tuples of arrays) at `x` along `v`."""
+    def fd(self, g: Callable, v: Sequence, x: Sequence | None = None, what: str = "f") -> FDResult:
+        """Finite differences of `g` (a map of tuples of arrays) at `x` along `v`; an error that
+        `g` raises away from `x` becomes `RaisedNearPoint`."""
         x = self.x if x is None else x
-        return richardson(
-            lambda t: concat(g(axpy(t, v, x))),
-            self.fd_step,
-            eps=self.eps,
-            levels=self.options.levels,
-        )
+        last = [0.0]
+
+        def along(t):
+            last[0] = t
+            return concat(g(axpy(t, v, x)))
+
+        try:
+            return richardson(along, self.fd_step, eps=self.eps, levels=self.options.levels)
+        except Exception as err:
+            if last[0] == 0.0:
+                raise
+            raise RaisedNearPoint(f"{what}(x + t v), finite differences", last[0], err) from err
 
     def fd_tolerance(self, ad: np.ndarray, fd: FDResult, floor: float | None = None) -> np.ndarray:
         """Entry-wise tolerance: the error estimate times a safety factor, plus a few ulps of

@@ -137,9 +137,88 @@ def test_batching_bug_fails_the_vmap_check():
         check_transforms(planted.scale_by_mean_batch_bug, X3, modes=("fwd",), jit=False)
 
 
-def test_custom_vjp_in_forward_mode_says_what_to_do():
+def test_custom_vjp_with_defaults_checks_reverse_mode_and_says_so():
+    report = check_grads(planted.sin_correct, X3, order=2)
+    assert report.modes == ("rev",)
+    assert any("forward mode" in note for note in report.skipped)
+    assert "skipped: forward mode" in str(report)
+    # the defaults still find a wrong rule, and the report says what was skipped
+    with pytest.raises(AssertionError, match="(?s)skipped: forward mode.*reverse mode \\(vjp\\)"):
+        check_grads(planted.sin_sign_error, X3)
+    for check in (check_finite_differences, check_second_order, check_transforms):
+        assert check(planted.sin_correct, X3).modes == ("rev",)
+    # a function with both modes is checked in both
+    assert check_grads(jnp.sin, X3).modes == ("fwd", "rev")
+    assert check_grads(jnp.sin, X3).skipped == ()
+
+
+def test_custom_vjp_in_forward_mode_asked_for_says_what_to_do():
     with pytest.raises(TypeError, match="modes=\\('rev',\\)"):
-        check_grads(planted.sin_correct, X3)
+        check_grads(planted.sin_correct, X3, modes=("fwd", "rev"))
+    with pytest.raises(TypeError, match="modes=\\('rev',\\)"):
+        check_jvp_vjp(planted.sin_correct, X3)
+
+
+def test_a_function_that_raises_near_the_point_is_reported_as_such():
+    import equinox as eqx
+
+    def only_symmetric(a):
+        a = eqx.error_if(a, jnp.max(jnp.abs(a - a.T)) > 1e-12, "only_symmetric: not symmetric")
+        return jnp.trace(a @ a @ a)
+
+    s = _gapped_symmetric(3)
+    with pytest.raises(AssertionError, match="(?s)raised near the point.*only_symmetric: not "
+                       "symmetric.*structure="):
+        check_grads(only_symmetric, s)
+    check_grads(only_symmetric, s, structure="symmetric", order=2)
+
+
+def test_structured_inputs():
+    import diffsci.linalg as dla
+
+    s, h = _gapped_symmetric(4), _gapped_hermitian(4)
+    check_grads(dla.eigvalsh, s, structure="symmetric", order=2)
+    check_grads(dla.eigvalsh, h, structure="hermitian")
+    # one entry per argument
+    check_grads(lambda a, x: x @ dla.eigvalsh(a), h, jnp.arange(4.0),
+                structure=("hermitian", None))
+    # unitary and orthogonal points, with the Cayley retraction: a loss of U that is not
+    # invariant, so that the tangent directions matter
+    rng = np.random.default_rng(3)
+    q, _ = np.linalg.qr(rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3)))
+    d = jnp.diag(jnp.arange(1.0, 4.0))
+
+    def loss(u):
+        return jnp.sum(jnp.abs(jnp.diag(u @ d @ u.conj().T @ A)) ** 2)
+
+    check_grads(loss, jnp.asarray(q), structure="unitary", order=2)
+    o, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    check_grads(loss, jnp.asarray(o), structure="unitary")
+    # a user's own retraction: the unit sphere
+    x = X3 / jnp.linalg.norm(X3)
+    check_grads(lambda y: y @ A @ y, x, structure=lambda y: y / jnp.linalg.norm(y), order=2)
+
+
+def test_structure_refusals():
+    with pytest.raises(ValueError, match=r"args\[0\] is not symmetric"):
+        check_grads(jnp.linalg.eigvalsh, A, structure="symmetric")
+    with pytest.raises(ValueError, match="square matrices"):
+        check_grads(jnp.sum, X3, structure="hermitian")
+    with pytest.raises(ValueError, match="one entry per argument"):
+        check_grads(lambda a, x: a @ x, A, X3, structure=("symmetric",))
+    with pytest.raises(ValueError, match="must be None"):
+        check_grads(jnp.sum, A, structure="skew")
+    with pytest.raises(ValueError, match="must fix the point"):
+        check_grads(jnp.sum, X3, structure=lambda y: y / jnp.linalg.norm(y))
+
+
+def test_jax_calling_convention_gets_a_hint():
+    with pytest.raises(TypeError, match=r"check_grads\(f, \*args, order=2\)"):
+        check_grads(lambda x: jnp.sum(x**2), (X3,), 2)
+    with pytest.raises(TypeError, match="JAX's calling convention"):
+        check_grads(lambda x, y: jnp.sum(x * y), (X3, X3))
+    # a function that really takes a tuple and an int is checked as asked
+    check_grads(lambda xs, n: jnp.sum(xs[0] ** n), (X3,), 2)
 
 
 def test_untraceable_function_gets_advice():
