@@ -1,8 +1,10 @@
 """Tests run in float64, with the hypothesis profile of diffsci.testing."""
 
+import gc
 import os
 
 import jax
+import pytest
 
 jax.config.update("jax_enable_x64", True)
 
@@ -15,3 +17,12 @@ else:
     from hypothesis import settings
 
     settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _free_compiled_code():
+    """Drop JAX's compiled code after each test module: a worker runs hundreds of modules'
+    programs, and keeping them all grew a worker past 5 GB (two workers on a 24 GB machine)."""
+    yield
+    jax.clear_caches()
+    gc.collect()
