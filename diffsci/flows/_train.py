@@ -145,7 +145,7 @@ def _train(flow, loss, key, steps, learning_rate, chunk_steps, checkpoint_dir, p
     else:
         meta = dict(metadata, steps=steps, chunk_steps=chunk, learning_rate=learning_rate,
                     schedule=schedule, key=_key_list(key), flow_steps=flow.steps,
-                    t_final=flow.t_final, dim=flow.dim)
+                    t_final=flow.t_final, dim=flow.dim, flow=flow, loss=loss)
         carry, losses = run_chunked(
             run_chunk, carry, num_chunks=num_chunks, checkpoint_dir=checkpoint_dir,
             metadata=meta, progress=progress, desc=desc,

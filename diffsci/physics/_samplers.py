@@ -423,7 +423,10 @@ def sample(
         state, (energies, obs, acc) = run_chunk(state, 0)
     else:
         metadata = {
-            "sampler": type(sampler).__name__,
+            # the sampler field by field (beta, couplings, field, step size): a resume with
+            # other parameters is refused instead of mixing two ensembles
+            "sampler": sampler,
+            "observable": observable,
             "steps": steps,
             "chunk_steps": chunk,
             "chains": int(x0.shape[0]),

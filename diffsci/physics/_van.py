@@ -222,6 +222,8 @@ def van_train(
             "n": n, "beta": beta, "steps": steps, "batch": batch, "chunk_steps": chunk,
             "learning_rate": learning_rate, "anneal": anneal,
             "key": np.asarray(_key_data(key)).tolist(),
+            # the target and the starting network: a resume with others is refused
+            "energy_fn": energy_fn, "model": model,
         }
         carry, (betas, f_q) = run_chunked(
             run_chunk, carry, num_chunks=num_chunks, checkpoint_dir=checkpoint_dir,

@@ -1,10 +1,13 @@
-"""Atomic checkpoints of pytrees of arrays: `.npz` data plus a JSON sidecar, no pickle."""
+"""Checkpoints of pytrees of arrays that survive a kill at any instant: a content-addressed `.npz`
+of the arrays and a JSON sidecar that names it, holds the rest and carries its own checksum. No
+pickle."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -13,34 +16,89 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-FORMAT = "diffsci-checkpoint-1"
+FORMAT = "diffsci-checkpoint-2"
+#: formats `load_checkpoint` reads: version 1 (a fixed `<path>.npz`, no sidecar checksum) too
+_READABLE = ("diffsci-checkpoint-1", FORMAT)
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, incomplete, corrupted or does not match what was expected."""
 
 
-def _paths(path) -> tuple[Path, Path]:
+def _base(path) -> Path:
     path = Path(path)
     if path.suffix in (".npz", ".json"):
         path = path.with_suffix("")
-    return path.with_name(path.name + ".npz"), path.with_name(path.name + ".json")
+    return path
 
 
-def _atomic_write(target: Path, write) -> None:
-    """Write through `write(fileobj)` into a temporary file next to `target`, then rename it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _sidecar_path(path) -> Path:
+    base = _base(path)
+    return base.with_name(base.name + ".json")
+
+
+def _data_name(base: Path, digest: str) -> str:
+    """The data file of a checkpoint, named by its content: a new save never overwrites the data
+    file that the current sidecar names."""
+    return f"{base.name}.{digest[:16]}.npz"
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory handles
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_temporary(target: Path, write) -> Path:
+    """Write through `write(fileobj)` into a new temporary file next to `target`, synced to disk;
+    return its path (the caller renames it)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        os.unlink(tmp)
         raise
+    return Path(tmp)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sidecar_digest(sidecar: dict) -> str:
+    """The checksum of the sidecar's content (every field but the checksum itself)."""
+    body = {k: v for k, v in sidecar.items() if k != "sidecar_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _remove_stale(base: Path, keep: str | None) -> None:
+    """Remove this checkpoint's data files other than `keep` and its leftover temporary files
+    (from a save that was killed or failed)."""
+    data = re.compile(re.escape(base.name) + r"(\.[0-9a-f]{16})?\.npz")
+    temporary = (f".{base.name}.npz.", f".{base.name}.json.")
+    for entry in base.parent.iterdir():
+        name = entry.name
+        stale_data = data.fullmatch(name) is not None and name != keep
+        stale_tmp = name.startswith(temporary) and name.endswith(".tmp")
+        if stale_data or stale_tmp:
+            try:
+                entry.unlink()
+            except FileNotFoundError:  # pragma: no cover - removed by someone else meanwhile
+                pass
 
 
 def _is_key(x) -> bool:
@@ -86,23 +144,49 @@ def _has_opaque(node) -> bool:
 
 
 def save_checkpoint(path, tree, metadata: dict | None = None) -> None:
-    """Save a pytree of arrays atomically: `<path>.npz` (the arrays) and `<path>.json` (the rest).
+    """Save a pytree of arrays so that a kill at any instant leaves a loadable checkpoint.
 
-    Both files are written to temporary files in the same folder and renamed into place
-    (`os.replace`, atomic on POSIX), the `.npz` first and the JSON sidecar last: the sidecar holds
-    the SHA-256 of the `.npz`, so a reader never accepts a half-written or mismatched pair. No
-    pickle is involved: the arrays are stored with `numpy.savez`, the tree structure, dtypes and
-    shapes, and `metadata` as JSON. JAX PRNG keys are stored as their key data and restored.
+    The arrays go to a data file named by its content, `<path>.<sha256 prefix>.npz`, and
+    everything else (the tree structure, dtypes and shapes, `metadata`, the data file's name and
+    SHA-256) to the sidecar `<path>.json`, which carries a SHA-256 of its own content. The order
+    of the writes makes the sidecar's rename the one instant at which the new checkpoint replaces
+    the old:
+
+    1. `metadata` and the leaves are validated (nothing is written if they are not storable);
+    2. the data file is written to a temporary file, synced, and renamed to its content name
+       (a new file: the old checkpoint's data file is untouched);
+    3. the sidecar is written to a temporary file, synced, and renamed over `<path>.json`
+       (`os.replace`, atomic on POSIX);
+    4. the old data file and any temporary files left by an earlier killed save are removed.
+
+    Killed before step 3 completes, the folder holds the old checkpoint intact (plus files that
+    the next save removes); after it, the new one. No pickle is involved: the arrays are stored
+    with `numpy.savez`; JAX PRNG keys as their key data, restored on loading.
 
     **Arguments:**
 
-    - `path`: the checkpoint's path without extension (`.npz`/`.json` are added).
+    - `path`: the checkpoint's path without extension.
     - `tree`: a pytree whose leaves are arrays or Python scalars. Dicts with string keys, lists,
       tuples and `None` are recorded in the JSON and rebuilt by `load_checkpoint` alone; other
       nodes (equinox modules, named tuples) need `like=` when loading.
     - `metadata`: a JSON-serializable dict stored alongside (run parameters, step counts).
+
+    **Raises:**
+
+    `TypeError` for a leaf that is not an array of numbers or metadata that JSON cannot hold,
+    before anything is written.
     """
-    npz_path, json_path = _paths(path)
+    base = _base(path)
+    json_path = _sidecar_path(path)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"save_checkpoint: `metadata` must be a dict, got {type(metadata)}")
+    try:
+        metadata = json.loads(json.dumps(metadata or {}, allow_nan=False))
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"save_checkpoint: `metadata` must hold only JSON values (str, int, finite float, "
+            f"bool, None, lists and dicts of them): {err}; nothing was written"
+        ) from None
     leaves, treedef = jax.tree_util.tree_flatten(tree)
     structure = _encode(tree, [])
     arrays, info = {}, []
@@ -118,26 +202,34 @@ def save_checkpoint(path, tree, metadata: dict | None = None) -> None:
         arrays[f"leaf_{k:06d}"] = a
         info.append(entry)
 
-    digest = hashlib.sha256()
-
-    def write_npz(f):
-        np.savez(f, **arrays)
-
-    _atomic_write(npz_path, write_npz)
-    with open(npz_path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _write_temporary(base.with_name(base.name + ".npz"), lambda f: np.savez(f, **arrays))
+    try:
+        digest = _sha256_file(tmp)
+        data_name = _data_name(base, digest)
+        os.replace(tmp, base.with_name(data_name))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     sidecar = {
         "format": FORMAT,
-        "npz": npz_path.name,
-        "sha256": digest.hexdigest(),
+        "npz": data_name,
+        "sha256": digest,
         "treedef": str(treedef),
         "structure": structure,
         "leaves": info,
-        "metadata": metadata or {},
+        "metadata": metadata,
     }
+    sidecar["sidecar_sha256"] = _sidecar_digest(sidecar)
     text = json.dumps(sidecar, indent=1, sort_keys=True).encode()
-    _atomic_write(json_path, lambda f: f.write(text))
+    tmp = _write_temporary(json_path, lambda f: f.write(text))
+    try:
+        os.replace(tmp, json_path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(base.parent)
+    _remove_stale(base, keep=data_name)
 
 
 def read_checkpoint_metadata(path) -> dict:
@@ -158,19 +250,50 @@ def read_run_checkpoint_metadata(path, run: dict, who: str) -> dict:
     return stored
 
 
+_DAMAGED = (
+    "delete this checkpoint's files ({base}.json and {base}.*.npz) to start the run over, or "
+    "restore them from a copy"
+)
+
+
 def _read_sidecar(path) -> dict:
-    _, json_path = _paths(path)
+    """The sidecar at `path`, checked: JSON, a known format, its own checksum (format 2)."""
+    json_path = _sidecar_path(path)
+    damaged = _DAMAGED.format(base=_base(path))
     if not json_path.exists():
         raise CheckpointError(f"no checkpoint at {json_path}")
-    sidecar = json.loads(json_path.read_text())
-    if sidecar.get("format") != FORMAT:
-        raise CheckpointError(f"{json_path} is not a {FORMAT} file")
+    try:
+        sidecar = json.loads(json_path.read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise CheckpointError(
+            f"the checkpoint sidecar {json_path} is damaged (not valid JSON: {err}); {damaged}"
+        ) from None
+    if not isinstance(sidecar, dict) or sidecar.get("format") not in _READABLE:
+        raise CheckpointError(
+            f"{json_path} is not a diffsci checkpoint (format {_READABLE}); {damaged}"
+        )
+    if sidecar["format"] != "diffsci-checkpoint-1" and sidecar.get(
+        "sidecar_sha256"
+    ) != _sidecar_digest(sidecar):
+        raise CheckpointError(
+            f"the checkpoint sidecar {json_path} does not match its own checksum: it was edited "
+            f"or damaged after it was written; {damaged}"
+        )
+    name, base = sidecar.get("npz"), _base(path).name
+    own = isinstance(name, str) and (
+        name == f"{base}.npz" or re.fullmatch(re.escape(base) + r"\.[0-9a-f]{16}\.npz", name)
+    )
+    if not own:
+        raise CheckpointError(
+            f"{json_path} names the data file {name!r}, which is not this checkpoint's (a sidecar "
+            f"copied from another checkpoint?); {damaged}"
+        )
     return sidecar
 
 
 def checkpoint_exists(path) -> bool:
     """Whether a complete checkpoint (sidecar written) exists at `path`."""
-    return _paths(path)[1].exists()
+    return _sidecar_path(path).exists()
 
 
 def load_checkpoint(path, like=None):
@@ -190,17 +313,24 @@ def load_checkpoint(path, like=None):
 
     **Raises:**
 
-    `CheckpointError` if the files are missing, the `.npz` does not match the checksum in the
-    sidecar, or `like` does not match the stored structure.
+    `CheckpointError`, naming the file and what to do, if the sidecar is missing, is not JSON or
+    does not match its own checksum (edited or damaged), if the data file it names is missing or
+    does not match its checksum, or if `like` does not match the stored structure. Checkpoints
+    of the earlier format (`<path>.npz` and a sidecar without its own checksum) still load.
     """
-    npz_path, json_path = _paths(path)
+    json_path = _sidecar_path(path)
     sidecar = _read_sidecar(path)
-    digest = hashlib.sha256()
-    with open(npz_path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != sidecar["sha256"]:
-        raise CheckpointError(f"{npz_path} does not match the checksum in {json_path}")
+    npz_path = json_path.with_name(sidecar["npz"])
+    damaged = _DAMAGED.format(base=_base(path))
+    if not npz_path.exists():
+        raise CheckpointError(
+            f"the data file {npz_path} that {json_path} names is missing; {damaged}"
+        )
+    if _sha256_file(npz_path) != sidecar["sha256"]:
+        raise CheckpointError(
+            f"{npz_path} does not match the checksum in {json_path} (damaged or replaced); "
+            f"{damaged}"
+        )
     info = sidecar["leaves"]
     with np.load(npz_path, allow_pickle=False) as data:
         leaves = []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -37,8 +40,40 @@ def _like_device(loaded, like):
     return jax.tree_util.tree_map(put, loaded, like)
 
 
+def _describe(x: Any) -> Any:
+    """A JSON description of a run parameter that changes with its value: numbers and strings as
+    they are, a scalar array as its number, a larger array by shape, dtype and SHA-256 of its
+    bytes, an equinox Module (a sampler, a target) or dataclass field by field, a function by its
+    qualified name."""
+    if x is None or isinstance(x, bool | int | str):
+        return x
+    if isinstance(x, float):
+        return x if np.isfinite(x) else repr(x)
+    if isinstance(x, jax.Array) and jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
+        x = jax.random.key_data(x)
+    if isinstance(x, jax.Array | np.ndarray | np.generic):
+        a = np.asarray(x)
+        if a.ndim == 0 and a.dtype.kind in "biuf":
+            return _describe(a.item())
+        digest = hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+        return {"shape": list(a.shape), "dtype": a.dtype.str, "sha256": digest}
+    if isinstance(x, dict):
+        return {str(k): _describe(v) for k, v in sorted(x.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(x, list | tuple):
+        return [_describe(v) for v in x]
+    if isinstance(x, functools.partial):
+        return {"partial": _describe(x.func), "args": _describe(x.args),
+                "keywords": _describe(x.keywords)}
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        fields = {f.name: _describe(getattr(x, f.name)) for f in dataclasses.fields(x)}
+        return {"type": type(x).__qualname__, **fields}
+    if callable(x):
+        return f"{getattr(x, '__module__', '?')}.{getattr(x, '__qualname__', type(x).__qualname__)}"
+    return f"{type(x).__module__}.{type(x).__qualname__}"
+
+
 def _normalize(metadata):
-    return json.loads(json.dumps(metadata or {}, sort_keys=True))
+    return json.loads(json.dumps(_describe(metadata or {}), sort_keys=True))
 
 
 def run_chunked(
@@ -69,8 +104,11 @@ def run_chunked(
       the stored carry: structure, shapes and device placement (sharding) are taken from it.
     - `num_chunks`: the number of chunks of the whole run.
     - `checkpoint_dir`: folder for the checkpoints, or `None` for no checkpoints.
-    - `metadata`: a JSON-serializable dict describing the run (sizes, seeds, parameters). It is
-      stored, and a resume refuses a folder whose run had different metadata.
+    - `metadata`: a dict describing the run: sizes, seeds, and every parameter that changes the
+      result. Values may be JSON values, arrays (recorded by value when scalar, else by shape,
+      dtype and SHA-256), equinox Modules and dataclasses (field by field: a sampler with its
+      temperature, couplings and step size) and functions (by name). It is stored, and a resume
+      refuses a folder whose run had a different description.
     - `progress`: `True` for a text progress bar on stderr, or a `ProgressBar` to update.
     - `desc`: the progress bar's label.
     - `postfix`: optional `(carry, outputs) -> dict` of values shown after the bar.

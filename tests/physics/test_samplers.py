@@ -141,3 +141,28 @@ def test_interrupted_resumed_run_is_bit_identical(kind, tmp_path, monkeypatch):
     np.testing.assert_array_equal(resumed.observables, whole.observables)
     np.testing.assert_array_equal(resumed.acceptance, whole.acceptance)
     np.testing.assert_array_equal(resumed.state.x, whole.state.x)
+
+
+def test_a_resume_with_other_sampler_parameters_is_refused(tmp_path):
+    # The run records the sampler field by field: another temperature, field, coupling matrix
+    # or step size would mix two ensembles, so the resume is refused.
+    from diffsci.utils import CheckpointError
+
+    couplings = dp.square_lattice_couplings(3, 3)
+    x0 = jnp.ones((2, 9))
+    run = dict(key=jax.random.key(1), steps=6, chunk_steps=3, checkpoint_dir=tmp_path)
+    dp.sample(dp.IsingMetropolis(couplings, 0.4), x0, **run)
+    dp.sample(dp.IsingMetropolis(couplings, 0.4), x0, **run)  # the same run: resumes (done)
+    others = [
+        dp.IsingMetropolis(couplings, 0.5),
+        dp.IsingMetropolis(couplings, 0.4, h=0.1 * jnp.ones(9)),
+        dp.IsingMetropolis(couplings * 1.01, 0.4),
+    ]
+    for sampler in others:
+        with pytest.raises(CheckpointError, match="different run"):
+            dp.sample(sampler, x0, **run)
+    hmc = dict(run, checkpoint_dir=tmp_path / "hmc")
+    x = jax.random.normal(jax.random.key(0), (2, 3, 2))
+    dp.sample(dp.HMC(dp.coulomb_energy, 1.0, 0.1, 5), x, **hmc)
+    with pytest.raises(CheckpointError, match="different run"):
+        dp.sample(dp.HMC(dp.coulomb_energy, 1.0, 0.12, 5), x, **hmc)
