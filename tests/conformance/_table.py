@@ -359,8 +359,8 @@ def _tn_entries():
         ),
         Entry(
             "tn.trg",
-            {"array": lambda t: dtn.trg(dtn.ising_tensor(t), 4, steps=3)},
-            lambda t: dtn.trg(dtn.ising_tensor(t), 4, steps=3),
+            {"array": lambda t: dtn.trg(dtn.ising_tensor(t), 4, steps=2)},
+            lambda t: dtn.trg(dtn.ising_tensor(t), 4, steps=2),
             theta=0.35, fd_reference=True, rtol=1e-6, transforms=False, heavy=True,
         ),
         Entry(

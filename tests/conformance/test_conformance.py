@@ -10,8 +10,10 @@ Rows come from `_table.ENTRIES` (one per entry point); the matrix is
   inside, `eqx.filter_jit`, `vmap` of `grad` and `grad` of `vmap`;
 - float32 with x64 on, and with x64 off.
 
-`hessian` and the two `vmap` compositions run compiled (under `jax.jit`): op by op they cost
-seconds a row, and the uncompiled path through each rule is what the routes test runs.
+`jacrev`, `jacfwd`, `hessian` and the two `vmap` compositions run compiled (under `jax.jit`):
+op by op they cost seconds a row, and the uncompiled path through each rule, where a Python
+float arrives as a typed literal, is what the routes test runs. A reverse-only rule's refusal of
+`jacfwd` is checked uncompiled.
 
 Every derivative is compared with the row's reference (independent of the code under test:
 dense `jnp`, `DirectAdjoint`, or central differences in float64).
@@ -51,13 +53,13 @@ def _reference_grad_cached(name, t):
     entry = _BY_NAME[name]
     if entry.fd_reference:
         return _fd(jax.jit(entry.reference), t, h=1e-4)
-    return float(jax.grad(entry.reference)(jnp.asarray(t, jnp.float64)))
+    return float(jax.jit(jax.grad(entry.reference))(jnp.asarray(t, jnp.float64)))
 
 
 def _reference_second(entry, t):
     if entry.fd_reference:
         return _fd(lambda s: _reference_grad(entry, s), t, h=1e-3)
-    return float(jax.hessian(entry.reference)(jnp.asarray(t, jnp.float64)))
+    return float(jax.jit(jax.hessian(entry.reference))(jnp.asarray(t, jnp.float64)))
 
 
 def _close(got, want, rtol, what):
@@ -142,13 +144,13 @@ def test_transformations(name, transform):
     elif transform == "filter_jit":
         got = eqx.filter_jit(jax.grad(loss))(t)
     elif transform == "jacrev":
-        got = jax.jacrev(loss)(t)
+        got = jax.jit(jax.jacrev(loss))(t)
     elif transform == "jacfwd":
         if not entry.fwd:
             with pytest.raises(TypeError, match="(?i)forward"):
                 jax.jacfwd(loss)(t)
             return
-        got = jax.jacfwd(loss)(t)
+        got = jax.jit(jax.jacfwd(loss))(t)
     elif transform == "hessian":
         if not entry.hessian:
             pytest.skip(f"{name}: second derivatives are covered by its own tests (slow here)")
