@@ -129,7 +129,7 @@ def structured(f: Callable, args: tuple, structure: Any, who: str) -> Callable:
             eps = float(jnp.finfo(rx.dtype).eps)
             scale = max(float(np.max(np.abs(x), initial=0.0)), 1.0)
             err = float(np.max(np.abs(rx - x), initial=0.0))
-            if err <= 100 * x.shape[-1] * eps * scale:
+            if err <= 100 * (x.shape[-1] if x.ndim else 1) * eps * scale:
                 continue
             if isinstance(entry, str):
                 msg = (

@@ -197,6 +197,8 @@ def test_structured_inputs():
     # a user's own retraction: the unit sphere
     x = X3 / jnp.linalg.norm(X3)
     check_grads(lambda y: y @ A @ y, x, structure=lambda y: y / jnp.linalg.norm(y), order=2)
+    # a retraction of a scalar argument (the positive half-line, fixing 1)
+    check_grads(lambda t: jnp.log(t) * t, jnp.asarray(1.0), structure=jnp.abs)
 
 
 def test_structure_refusals():
