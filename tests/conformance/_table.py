@@ -31,6 +31,7 @@ import diffsci.linalg as dla
 import diffsci.ode as dode
 import diffsci.physics as dphys
 import diffsci.tn as dtn
+import diffsci.utils as du
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,11 +47,18 @@ class Entry:
     vmap: bool = True
     float32: Callable | None = None  # loss(theta) in float32, compared with the reference
     transforms: bool = True  # run through every transformation (False: routes only)
-    # A slow row (an ODE solve, an RG, a flow) runs the value types other than a Python float,
-    # and the transformations that repeat `grad` (jit outside, filter_jit, jacrev, grad of
-    # vmap), only where `heavy` is False: the boundary code is shared, the lighter rows cover
-    # them, and the suite stays quick.
+    # A slow row (an ODE solve, an RG, a flow), or one of plain JAX code with no custom rule at
+    # its boundary, runs the value types other than a Python float, and the transformations that
+    # repeat `grad` (jit outside, filter_jit, jacrev, grad of vmap), only where `heavy` is
+    # False: the boundary code is shared, the lighter rows cover them, and the suite stays quick.
     heavy: bool = False
+    # Whether the routes test differentiates the row uncompiled. A row of plain JAX code whose
+    # custom rules receive theta only through array arithmetic (theta -> a tensor, a matrix, a
+    # position) is differentiated under `jit` there: its rules' own rows run the uncompiled
+    # hand-over of a Python float, op by op that costs seconds a row, and compiled the row still
+    # checks its derivative against the reference. Rows where theta reaches a rule as it is (a
+    # closure, an `args` leaf, a Module field) stay uncompiled.
+    eager: bool = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,7 +175,7 @@ def _linalg_entries():
     e.append(Entry(
         "linalg.expmh",
         {"array": lambda t: jnp.sum(_A1 * dla.expmh(0.1 * _mat(t)))},
-        lambda t: jnp.sum(_A1 * jax.scipy.linalg.expm(0.1 * _mat(t))),
+        lambda t: jnp.sum(_A1 * dense_funm(0.1 * _mat(t), jnp.exp)),
     ))
     e.append(Entry(
         "linalg.sqrtmh",
@@ -245,6 +253,10 @@ def _ode_loss(ys):
 
 
 def _ode_entry(solver, adjoint, *, fwd, label, transforms):
+    """A row for one solver and adjoint. The main rows (`transforms`) run every route; the
+    others a closure, the route that hoisting must get right for each adjoint: `args` in all
+    its forms and Module fields are the same boundary code for every solver and adjoint."""
+
     def solve(f, args):
         return _ode_loss(dode.odeint(f, _Y0, _TS, args, dt0=0.1, solver=solver, adjoint=adjoint))
 
@@ -258,19 +270,22 @@ def _ode_entry(solver, adjoint, *, fwd, label, transforms):
                          solver=solver, adjoint=adjoint)
         return _ode_loss(ys)
 
+    routes = {
+        "args": lambda t: solve(_field, t),
+        "args_dict": lambda t: solve(lambda s, y, a: _field(s, y, a["rate"]), {"rate": t}),
+        "args_module": lambda t: solve(lambda s, y, a: _field(s, y, a.rate), _Rate(t)),
+        "args_static": lambda t: solve(
+            lambda s, y, a: _field(s, y, a[0]) * a[1] if a[2] is None and a[3] == "x"
+            else y, (t, 1, None, "x")
+        ),
+        "closure": lambda t: solve(lambda s, y, a: _field(s, y, t), None),
+        "module_field": lambda t: solve(_Decay(t), None),
+    }
+    if not transforms:
+        routes = {"closure": routes["closure"]}
     return Entry(
         f"ode.odeint[{label}]",
-        {
-            "args": lambda t: solve(_field, t),
-            "args_dict": lambda t: solve(lambda s, y, a: _field(s, y, a["rate"]), {"rate": t}),
-            "args_module": lambda t: solve(lambda s, y, a: _field(s, y, a.rate), _Rate(t)),
-            "args_static": lambda t: solve(
-                lambda s, y, a: _field(s, y, a[0]) * a[1] if a[2] is None and a[3] == "x"
-                else y, (t, 1, None, "x")
-            ),
-            "closure": lambda t: solve(lambda s, y, a: _field(s, y, t), None),
-            "module_field": lambda t: solve(_Decay(t), None),
-        },
+        routes,
         ref,
         theta=0.7,
         fwd=fwd,
@@ -349,8 +364,49 @@ def _ode_entries():
 # tensor networks, flows, physics
 
 
+_CTM = {"tol": 1e-12, "max_steps": 300}
+
+
+def _peps(t):
+    a0 = dphys.published_ipeps_tensor(2)
+    a1 = dtn.symmetrize_c4v(jax.random.normal(jax.random.key(4), a0.shape))
+    return a0 + 0.05 * t * a1
+
+
+def _peps_observables(t):
+    """The energy of a bond Hamiltonian (theta in it and in the tensor) and a one-site
+    observable from the environment of the normalized tensor."""
+    a = _peps(t)
+    energy = dtn.ipeps_energy(a, dphys.tfim_bond(t), 6, **_CTM)
+    a = a / jnp.linalg.norm(a)
+    env = dtn.ctmrg(dtn.double_layer(a), 6, **_CTM).env
+    rho = dtn.one_site_rdm(a, env)
+    return energy + rho[0, 0] - rho[1, 1] + rho[0, 1]
+
+
 def _tn_entries():
     b0, b1 = jnp.asarray(_A0[:3, :3]), jnp.asarray(_A1[:3, :2])
+    peps = jax.random.normal(jax.random.key(1), (2, 2, 2, 2, 2))
+
+    def constructors(t):
+        potts = dtn.potts_tensor(t, 3, 0.1)
+        bond = jnp.exp(t * jnp.array([[1.0, -0.5, 0.2], [-0.5, 1.0, 0.3], [0.2, 0.3, 1.0]]))
+        lat = dtn.lattice_tensor(bond, jnp.array([1.0, t, 0.5]), symmetric=True)
+        sym = dtn.symmetrize_c4v(peps * jnp.cos(t) + t**2)
+        return (jnp.sum(potts * lat) / 10 + jnp.sum(potts[0] ** 2) / 100
+                + jnp.sum(sym * peps))
+    def trg(t):
+        return dtn.trg(dtn.ising_tensor(t), 4, steps=2)
+
+    def hotrg(t):
+        return dtn.hotrg(dtn.ising_tensor(t), 4, steps=4)
+
+    def ising_log_z(b):
+        return dtn.ising_log_z(b, 0.1, chi=4, steps=4)
+
+    def ctmrg_log_z(t):
+        return dtn.ctmrg_log_z(dtn.ising_tensor(t, symmetric=True), 6)
+
     return [
         Entry(
             "tn.contract",
@@ -358,22 +414,43 @@ def _tn_entries():
             lambda t: jnp.einsum("ij,jk,k->", b0 + t, b1, jnp.array([1.0, t])),
         ),
         Entry(
-            "tn.trg",
-            {"array": lambda t: dtn.trg(dtn.ising_tensor(t), 4, steps=2)},
-            lambda t: dtn.trg(dtn.ising_tensor(t), 4, steps=2),
-            theta=0.35, fd_reference=True, rtol=1e-6, transforms=False, heavy=True,
+            "tn.potts_tensor+lattice_tensor+symmetrize_c4v",
+            {"array": constructors},
+            constructors,
+            theta=0.35, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+        ),
+        Entry(
+            "tn.trg+ising_tensor",
+            {"array": trg},
+            trg,
+            theta=0.35, fd_reference=True, rtol=1e-6, transforms=False, heavy=True, eager=False,
         ),
         Entry(
             "tn.hotrg",
-            {"array": lambda t: dtn.hotrg(dtn.ising_tensor(t), 4, steps=4)},
-            lambda t: dtn.hotrg(dtn.ising_tensor(t), 4, steps=4),
-            theta=0.35, fd_reference=True, rtol=1e-6, transforms=False, heavy=True,
+            {"array": hotrg},
+            hotrg,
+            theta=0.35, fd_reference=True, rtol=1e-6, transforms=False, heavy=True, eager=False,
+        ),
+        Entry(
+            "tn.ising_log_z",
+            {"array": ising_log_z},
+            ising_log_z,
+            theta=0.35, fd_reference=True, rtol=1e-6, transforms=False, heavy=True, eager=False,
+        ),
+        # iPEPS: a D = 2 tensor near the published Heisenberg state (CTMRG converges quickly
+        # there), theta in the tensor and in the bond Hamiltonian (a Python float reaching
+        # tfim_bond), converged to 1e-12 so that finite differences resolve the derivative.
+        Entry(
+            "tn.ipeps_energy+two_site_rdm+one_site_rdm+ctmrg+double_layer+physics.tfim_bond",
+            {"array": _peps_observables},
+            _peps_observables,
+            theta=0.8, fd_reference=True, rtol=1e-6, transforms=False, heavy=True, eager=False,
         ),
         Entry(
             "tn.ctmrg_log_z",
-            {"array": lambda t: dtn.ctmrg_log_z(dtn.ising_tensor(t, symmetric=True), 6)},
-            lambda t: dtn.ctmrg_log_z(dtn.ising_tensor(t, symmetric=True), 6),
-            theta=0.3, fd_reference=True, rtol=1e-6, transforms=False, heavy=True,
+            {"array": ctmrg_log_z},
+            ctmrg_log_z,
+            theta=0.3, fd_reference=True, rtol=1e-6, transforms=False, heavy=True, eager=False,
         ),
     ]
 
@@ -385,6 +462,10 @@ class _Quadratic(eqx.Module):
         return 0.5 * self.stiffness * jnp.sum(x**2) + 0.1 * jnp.sum(jnp.sin(x)) * t
 
 
+def _closed_quadratic(t):
+    return lambda y, s: 0.5 * t * jnp.sum(y**2) + 0.1 * jnp.sum(jnp.sin(y)) * s
+
+
 def _flows_entries():
     x = jnp.array([[0.3, -0.2], [1.0, 0.5]])
 
@@ -392,53 +473,289 @@ def _flows_entries():
         flow = dflows.MongeAmpereFlow(2, potential, steps=6, adjoint=adjoint)
         return jnp.sum(flow.log_prob(x))
 
+    def quartic(y):
+        return jnp.sum(y**4) / 4
+
+    def free_energy(potential, adjoint=dode.ReversibleAdjoint()):
+        flow = dflows.MongeAmpereFlow(2, potential, steps=4, adjoint=adjoint)
+        key = jax.random.key(0)
+        return dflows.flow_free_energy(flow, quartic, 1.0, key=key, samples=8).variational
+
+    def latent(potential, adjoint=dode.ReversibleAdjoint()):
+        flow = dflows.MongeAmpereFlow(2, potential, steps=4, adjoint=adjoint)
+        return dflows.latent_energy(flow, quartic, 1.0)(x[0])
+
+    keys = jax.random.split(jax.random.key(3), 3)
+    potentials = (
+        dflows.OneLayerPotential(4, 5, key=keys[0]),
+        dflows.LatticeConvPotential((2, 2), 2, kernel_size=1, key=keys[1]),
+        dflows.PermutationInvariantPotential(2, 2, 4, key=keys[2]),
+        dflows.SpinFlipSymmetric(dflows.OneLayerPotential(4, 5, key=keys[0])),
+    )
+    z4 = jnp.array([0.3, -0.2, 0.5, 0.1])
+
+    def networks(t):
+        return sum(p(z4 * t, 0.5) for p in potentials) + jnp.sum(
+            dflows.standard_normal_log_prob(z4[None] * t))
+
     return [
         Entry(
             "flows.MongeAmpereFlow.log_prob",
             {
-                "closure": lambda t: logq(
-                    lambda y, s: 0.5 * t * jnp.sum(y**2) + 0.1 * jnp.sum(jnp.sin(y)) * s),
+                "closure": lambda t: logq(_closed_quadratic(t)),
                 "module_field": lambda t: logq(_Quadratic(t)),
             },
             lambda t: logq(_Quadratic(jnp.asarray(t)), dode.DirectAdjoint()),
             theta=0.4, fwd=False, rtol=1e-9, hessian=False, heavy=True,
-        )
+        ),
+        # F_q of eight samples with a fixed key: theta moves the samples and their log q
+        Entry(
+            "flows.OneLayerPotential+LatticeConvPotential+PermutationInvariantPotential"
+            "+SpinFlipSymmetric+standard_normal_log_prob",
+            {"array": networks},
+            networks,
+            theta=0.8, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+        ),
+        Entry(
+            "flows.flow_free_energy",
+            {
+                "closure": lambda t: free_energy(_closed_quadratic(t)),
+                "module_field": lambda t: free_energy(_Quadratic(t)),
+            },
+            lambda t: free_energy(_Quadratic(jnp.asarray(t)), dode.DirectAdjoint()),
+            theta=0.4, fwd=False, rtol=1e-9, transforms=False, heavy=True,
+        ),
+        Entry(
+            "flows.latent_energy",
+            {
+                "closure": lambda t: latent(_closed_quadratic(t)),
+                "module_field": lambda t: latent(_Quadratic(t)),
+            },
+            lambda t: latent(_Quadratic(jnp.asarray(t)), dode.DirectAdjoint()),
+            theta=0.4, fwd=False, rtol=1e-9, transforms=False, heavy=True,
+        ),
     ]
 
 
 def _physics_entries():
+    x0 = jnp.array([[0.8, 0.1], [-0.5, 0.6], [-0.2, -0.9]])
+    dx = jnp.array([[0.1, -0.2], [0.3, 0.1], [-0.1, 0.2]])
+
+    def coulomb(t, spectrum):
+        x = x0 + t * dx
+        w = spectrum(x)
+        return dphys.coulomb_energy(x) + jnp.sum(w * jnp.linspace(0.5, 1.5, w.shape[0]))
+
+    def virial(t):
+        return dphys.coulomb_virial(x0 + t * dx)
+
+    def dense_hessian_eigenvalues(x):
+        n, d = x.shape
+        pair = lambda y: jnp.sum(
+            1.0 / jnp.sqrt(jnp.sum((y[:, None] - y[None]) ** 2, -1) + jnp.eye(n))
+            * (1 - jnp.eye(n))) / 2
+        energy = lambda y: jnp.sum(y**2) + pair(y.reshape(n, d))
+        return jnp.linalg.eigvalsh(jax.hessian(energy)(x.reshape(-1)))
+
+    energies0 = jnp.array([1.0, -0.5, 0.3, 2.0])
+    log_q0 = jnp.array([-1.2, -0.7, -2.0, -0.9])
+
+    def variational(t, estimator, objective):
+        est = estimator(energies0 * t, log_q0 + t**2, t)
+        return (est.variational + 0.5 * est.importance + 0.1 * est.ess
+                + 0.3 * objective(energies0 * t, log_q0 + t, t))
+
+    def dense_variational(energies, log_q, beta):
+        # F_q = <E + ln q / beta>, F = -ln(mean w) / beta, ESS = (sum w)^2 / sum w^2
+        log_w = -beta * energies - log_q
+        w = jnp.exp(log_w)
+
+        class Est:
+            variational = jnp.mean(energies + log_q / beta)
+            importance = -jnp.log(jnp.mean(w)) / beta
+            ess = jnp.sum(w) ** 2 / jnp.sum(w**2)
+
+        return Est
+
+    def onsager(b):
+        return (dphys.onsager_log_z(b) + dphys.onsager_energy(b)
+                + 0.1 * dphys.onsager_specific_heat(b) + dphys.yang_magnetization(b))
+
+    chain = dphys.TightBindingLattice(4, ((0, 1), (1, 2), (2, 3)), (4,))
+    stagger = jnp.array([0.5, -0.3, 0.2, -0.6])
+    density = jnp.array([0.3, 0.2, 0.3, 0.2])
+
+    def targets(t):
+        h = chain.hamiltonian(t * stagger, 1.0 + 0.1 * t)
+        return (dphys.DensityTarget(density, 2).loss(h)
+                + dphys.SpectrumTarget(jnp.array([-1.5, -0.5])).loss(h)
+                + dphys.ThermalDensityTarget(density, 2.0).loss(h))
+
+    spins = jnp.array([1.0, -1.0, -1.0, 1.0, 1.0, -1.0, 1.0, 1.0, -1.0])
+    patterns = jnp.array([[1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 1.0, -1.0, 1.0]])
+
+    def ising(t):
+        j = dphys.square_lattice_couplings(3, 3) + 0.2 * dphys.hopfield_couplings(patterns * t)
+        thermo = dphys.ising_thermodynamics(j, t, 0.1 * spins)
+        return (dphys.ising_energy(spins, j, t * spins) + thermo.free_energy + thermo.energy
+                + 0.1 * thermo.specific_heat)
+
+    psi0 = jnp.asarray(np.random.default_rng(2).normal(size=8))
+    psi1 = jnp.asarray(np.random.default_rng(3).normal(size=8))
+
+    def observables(t):
+        psi = (psi0 + t * psi1) / jnp.linalg.norm(psi0 + t * psi1)
+        return (jnp.sum(dphys.expect_z(psi, 3) * jnp.array([1.0, 2.0, 3.0]))
+                + jnp.sum(dphys.expect_x(psi, 3) * jnp.array([0.5, 1.0, -1.0]))
+                + dphys.correlation_zz(psi, 3, 0, 2))
+
+    def fields(t):
+        y = jnp.array([1.0, -0.5, 2.0])
+        lor = dphys.lorenz(0.0, y, jnp.array([10.0 * t, 28.0, 8.0 / 3.0]))
+        s = dphys.sir(0.0, jnp.array([0.9, 0.08, 0.02]), jnp.array([t, -2.0]))
+        return jnp.sum(lor * jnp.array([1.0, 0.5, 0.2])) + jnp.sum(s * jnp.array([1.0, 3.0, 2.0]))
+
+    lorenz_loss = dphys.lorenz_fit_problem(t_end=0.2, num_obs=3, dt=0.02)[2]
+    sir_loss = dphys.sir_fit_problem(days=4.0, num_obs=3, dt=0.5)[2]
+    pendula_loss = dphys.hamiltonian_inverse_problem(num_particles=2, t_end=0.6, num_obs=3,
+                                                     dt=0.1, degree=2)[2]
+
+    def fits(t):
+        return (lorenz_loss(jnp.array([10.0, 28.0, 8.0 / 3.0]) * (1 + 0.1 * t))
+                + sir_loss(jnp.array([-0.7, -2.3]) + t)
+                + pendula_loss(jnp.array([1.0, -1.0]) * (1 + t)))
+
+    network = dphys.VAN(4, key=jax.random.key(5), hidden=(6,))
+    ring = dphys.square_lattice_couplings(2, 2)
+
+    def van(t):
+        energy = lambda s: dphys.ising_energy(s, ring * (1 + t))
+        est = dphys.van_free_energy(network, energy, t, key=jax.random.key(6), samples=16)
+        return est.variational + 0.5 * est.importance
+
+    def stratonovich(t):
+        hs = dphys.ising_hubbard_stratonovich(dphys.square_lattice_couplings(2, 2), t)
+        f, _ = hs.ising_free_energy(jnp.asarray(1.7))
+        return f + jnp.sum(hs.spin_weights(t * psi0[:4]))
+
+    def kaufman(b):
+        return dphys.kaufman_log_z(b, 4, 4)
+
+    def exact(b):
+        return dphys.ising_exact(dphys.square_lattice_couplings(3, 3), b)
+
     model = dphys.TransverseFieldIsing(4)
+    xxz = dphys.XXZChain(4)
     dense_basis = jnp.eye(16)
 
-    def dense_e0(g):
-        p = model.params(1.0, g)
-        h = jax.vmap(lambda v: model.matvec(p, v), in_axes=1, out_axes=1)(dense_basis)
+    def dense_e0(m, p):
+        h = jax.vmap(lambda v: m.matvec(p, v), in_axes=1, out_axes=1)(dense_basis)
         return jnp.linalg.eigvalsh(h)[0]
+
+    def sparse_e0(m, p):
+        return dla.eigsh(m.matvec, p, jnp.ones(16)).eigenvalues[0]
+
+    def chains(g, e0):
+        return e0(model, model.params(1.0, g)) + e0(xxz, xxz.params(1.0, g))
 
     return [
         Entry(
-            "physics.TransverseFieldIsing+eigsh",
-            {
-                "args": lambda g: dla.eigsh(model.matvec, model.params(1.0, g),
-                                            jnp.ones(16)).eigenvalues[0],
-                "closure": lambda g: dla.eigsh(lambda p, v: model.matvec(model.params(1.0, g), v),
-                                               None, jnp.ones(16)).eigenvalues[0],
-            },
-            dense_e0,
-            # the transformations of this rule run in the linalg.eigsh row
-            theta=0.8, rtol=1e-7, heavy=True, transforms=False,
+            "physics.TransverseFieldIsing+XXZChain+eigsh",
+            {"args": lambda g: chains(g, sparse_e0)},
+            lambda g: chains(g, dense_e0),
+            # the closure route and the transformations of this rule, and the uncompiled hand-over
+            # of a Python float in `params`, run in the linalg.eigsh row
+            theta=0.8, rtol=1e-7, heavy=True, transforms=False, eager=False,
+        ),
+        # the Coulomb gas: positions x0 + theta dx; the Hessian's spectrum through eigvalsh
+        Entry(
+            "physics.coulomb_hessian_eigenvalues+coulomb_energy",
+            {"array": lambda t: coulomb(t, dphys.coulomb_hessian_eigenvalues)},
+            lambda t: coulomb(t, dense_hessian_eigenvalues),
+            # a Hessian inside: its second derivative (fourth of the energy) is not asked here
+            theta=0.3, rtol=1e-7, heavy=True, eager=False, hessian=False,
+        ),
+        Entry(
+            "physics.onsager_log_z+onsager_energy+onsager_specific_heat+yang_magnetization",
+            {"array": onsager},
+            onsager,
+            # the specific heat is already a second derivative: no hessian of it here
+            theta=0.5, fd_reference=True, rtol=1e-7, heavy=True, eager=False, hessian=False,
+        ),
+        Entry(
+            "physics.coulomb_virial",
+            {"array": virial},
+            virial,
+            theta=0.3, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+        ),
+        # the lattice-engineering targets on an open chain of four sites with a staggered,
+        # theta-dependent on-site potential (no degenerate levels at the Fermi level)
+        Entry(
+            "physics.TightBindingLattice+DensityTarget+SpectrumTarget+ThermalDensityTarget",
+            {"array": targets},
+            targets,
+            theta=0.6, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+        ),
+        Entry(
+            "physics.ising_energy+ising_thermodynamics+square_lattice_couplings"
+            "+hopfield_couplings",
+            {"array": ising},
+            ising,
+            theta=0.3, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+        ),
+        Entry(
+            "physics.expect_z+expect_x+correlation_zz",
+            {"array": observables},
+            observables,
+            theta=0.4, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+        ),
+        Entry(
+            "physics.lorenz+sir",
+            {"array": fields},
+            fields,
+            theta=0.4, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+        ),
+        # the fitting problems' losses (odeint with the anchored and plain reversible adjoints,
+        # Leapfrog), at small sizes
+        Entry(
+            "physics.lorenz_fit_problem+sir_fit_problem+hamiltonian_inverse_problem",
+            {"array": fits},
+            fits,
+            theta=0.3, fd_reference=True, rtol=1e-6, transforms=False, heavy=True, eager=False,
+        ),
+        # F_q of 16 samples of a small autoregressive network (fixed key): theta is beta and
+        # a coupling closed over by the energy
+        Entry(
+            "physics.van_free_energy+VAN",
+            {"closure": van},
+            van,
+            theta=0.6, fd_reference=True, rtol=1e-7, transforms=False, heavy=True, eager=False,
+        ),
+        Entry(
+            "physics.ising_hubbard_stratonovich",
+            {"array": stratonovich},
+            stratonovich,
+            theta=0.3, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+        ),
+        Entry(
+            "utils.variational_free_energy+variational_objective",
+            {"array": lambda t: variational(t, du.variational_free_energy,
+                                            du.variational_objective)},
+            lambda t: variational(t, dense_variational,
+                                  lambda e, q, b: dense_variational(e, q, b).variational),
+            theta=0.7, heavy=True, eager=False,
         ),
         Entry(
             "physics.kaufman_log_z",
-            {"array": lambda b: dphys.kaufman_log_z(b, 4, 4)},
-            lambda b: dphys.kaufman_log_z(b, 4, 4),
-            theta=0.4, fd_reference=True, rtol=1e-7,
+            {"array": kaufman},
+            kaufman,
+            theta=0.4, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
         ),
         Entry(
             "physics.ising_exact",
-            {"array": lambda b: dphys.ising_exact(dphys.square_lattice_couplings(3, 3), b)},
-            lambda b: dphys.ising_exact(dphys.square_lattice_couplings(3, 3), b),
-            theta=0.4, fd_reference=True, rtol=1e-7,
+            {"array": exact},
+            exact,
+            theta=0.4, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
         ),
     ]
 
