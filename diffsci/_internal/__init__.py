@@ -4,6 +4,7 @@ Nothing here is public API. A subpackage that needs a helper of another subpacka
 here, never from that subpackage's `_private` modules.
 
 - `_boundary`: how user callables and parameters cross into a custom derivative rule.
+- `_validate`: the checks of user input, and the one form of their messages.
 """
 
 from ._boundary import as_arrays as as_arrays

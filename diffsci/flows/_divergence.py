@@ -20,6 +20,8 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 
+from diffsci._internal._validate import choice, static_int
+
 
 def _velocity(potential, x, t):
     return jax.grad(lambda y: potential(y, t))(x)
@@ -92,18 +94,16 @@ class Hutchinson(AbstractDivergence):
 
     - `probe`: `"rademacher"` (default) or `"gaussian"`.
     - `n_probes`: $P$, probes per sample.
+
+    Checks: `probe` is one of the two names, `n_probes` an integer >= 1.
     """
 
     probe: str = eqx.field(default="rademacher", static=True)
     n_probes: int = eqx.field(default=1, static=True)
 
     def __check_init__(self):
-        if self.probe not in ("rademacher", "gaussian"):
-            raise ValueError(
-                f"Hutchinson: probe must be 'rademacher' or 'gaussian', got {self.probe!r}"
-            )
-        if int(self.n_probes) < 1:
-            raise ValueError(f"Hutchinson: n_probes must be >= 1, got {self.n_probes}")
+        choice(self.probe, "probe", "Hutchinson", ("rademacher", "gaussian"))
+        static_int(self.n_probes, "n_probes", "Hutchinson", minimum=1)
 
     @property
     def needs_key(self) -> bool:

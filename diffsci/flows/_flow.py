@@ -12,14 +12,17 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from diffsci._internal._validate import fail, finite, float_array, static_int
 from diffsci.ode import (
     AbstractAdjoint,
+    AbstractReversibleSolver,
     DirectAdjoint,
     ReversibleAdjoint,
     ReversibleHeun,
     odeint,
 )
 
+from ._checks import prng_key, real_number
 from ._divergence import AbstractDivergence, ExactLaplacian
 from ._potentials import OneLayerPotential
 
@@ -35,7 +38,19 @@ def standard_normal_log_prob(x: Float[Array, "... D"]) -> Float[Array, "..."]:
     **Returns:**
 
     The log-densities, shape `(...)`.
+
+    Checks: `x` is a real array of rank >= 1 (integers promoted to floats) without NaN or
+    infinite entries.
     """
+    who = "standard_normal_log_prob"
+    x = float_array(x, "x", who)
+    if x.ndim < 1:
+        fail(who, "x", "to be an array of rank >= 1 (points along the last axis)",
+             f"shape {x.shape}", described=True)
+    return _normal_log_prob(finite(x, "x", who))
+
+
+def _normal_log_prob(x):
     d = x.shape[-1]
     return -0.5 * jnp.sum(x**2, axis=-1) - 0.5 * d * math.log(2 * math.pi)
 
@@ -66,6 +81,34 @@ class _GradientField(eqx.Module):
 
     def __call__(self, t, x, potential):
         return jax.grad(potential)(x, t)
+
+
+def _is_diffrax_solver(solver) -> bool:
+    try:
+        import diffrax
+    except ImportError:  # pragma: no cover - diffrax is a dependency of diffsci.ode
+        return False
+    return isinstance(solver, diffrax.AbstractSolver)
+
+
+def _check_potential(potential, dim, dtype, who):
+    """`potential(x, t)` must be callable and give a scalar for `x` of shape `(dim,)`: traced
+    once on abstract input, so a potential built for another dimension is refused here."""
+    if not callable(potential):
+        fail(who, "potential", "to be a callable phi(x, t) -> scalar", potential, TypeError)
+    x = jax.ShapeDtypeStruct((dim,), dtype)
+    t = jax.ShapeDtypeStruct((), dtype)
+    try:
+        out = jax.eval_shape(potential, x, t)
+    except Exception as err:
+        raise ValueError(
+            f"{who}: `potential` fails on a point x of shape ({dim},) (is `dim` the potential's "
+            f"dimension?): {type(err).__name__}: {err}"
+        ) from err
+    if not (isinstance(out, jax.ShapeDtypeStruct) and out.shape == ()):
+        got = f"shape {out.shape}" if isinstance(out, jax.ShapeDtypeStruct) else "a pytree"
+        fail(who, "potential", f"to return a scalar phi(x, t) for x of shape ({dim},)", got,
+             described=True)
 
 
 class MongeAmpereFlow(eqx.Module):
@@ -127,6 +170,11 @@ class MongeAmpereFlow(eqx.Module):
     - `solver`: a reversible solver of `diffsci.ode` (default `ReversibleHeun()`).
     - `adjoint`: a `diffsci.ode` adjoint (default `ReversibleAdjoint()`; `DirectAdjoint()`
       stores every step and supports forward mode).
+
+    Checks (at construction): `dim`, `steps` (and `width`) are integers >= 1, `t_final` a
+    positive finite number, `key` a JAX PRNG key, `potential` a callable that returns a scalar
+    for `x` of shape `(dim,)` (traced once, abstractly), `divergence`, `solver` and `adjoint` the
+    right kinds (a solver for general ODEs: the separable `Leapfrog` and `Yoshida4` are refused).
     """
 
     potential: Callable
@@ -150,29 +198,51 @@ class MongeAmpereFlow(eqx.Module):
         solver: eqx.Module = ReversibleHeun(),
         adjoint: AbstractAdjoint = ReversibleAdjoint(),
     ):
+        who = "MongeAmpereFlow"
+        # sizes first: the default potential is built from them
+        dim = static_int(dim, "dim", who)
         if potential is None:
             if key is None:
                 raise ValueError(
                     "MongeAmpereFlow: give a `potential`, or a `key` to initialize the default "
                     "OneLayerPotential"
                 )
+            prng_key(key, "key", who)
+            width = static_int(width, "width", who, minimum=1)
+            if dim < 1:
+                fail(who, "dim", "to be an integer >= 1", dim)
             potential = OneLayerPotential(dim, width, key=key)
-        if not isinstance(divergence, AbstractDivergence):
-            raise TypeError(
-                f"MongeAmpereFlow: divergence must be an AbstractDivergence (ExactLaplacian(), "
-                f"Hutchinson(...)), got {divergence!r}"
-            )
-        if int(steps) < 1 or not float(t_final) > 0:
-            raise ValueError(
-                f"MongeAmpereFlow: need steps >= 1 and t_final > 0, got {steps}, {t_final}"
-            )
         self.potential = potential
         self.divergence = divergence
         self.solver = solver
         self.adjoint = adjoint
-        self.dim = int(dim)
-        self.t_final = float(t_final)
-        self.steps = int(steps)
+        self.dim = dim
+        self.t_final = real_number(t_final, "t_final", who)
+        self.steps = static_int(steps, "steps", who)
+
+    def __check_init__(self):
+        who = "MongeAmpereFlow"
+        if self.dim < 1:
+            fail(who, "dim", "to be an integer >= 1", self.dim)
+        if self.steps < 1:
+            fail(who, "steps", "to be an integer >= 1", self.steps)
+        if not self.t_final > 0:
+            fail(who, "t_final", "to be a positive finite number", self.t_final)
+        if not isinstance(self.divergence, AbstractDivergence):
+            fail(who, "divergence", "to be an AbstractDivergence (ExactLaplacian(), "
+                 "Hutchinson(...))", self.divergence, TypeError)
+        if isinstance(self.solver, AbstractReversibleSolver):
+            if self.solver.separable:
+                fail(who, "solver", "to be a solver for a general ODE (ReversibleHeun(), "
+                     "ReversibleRK4()); a separable Hamiltonian integrator needs a (q, p) state",
+                     self.solver, TypeError)
+        elif not _is_diffrax_solver(self.solver):
+            fail(who, "solver", "to be a solver of diffsci.ode (ReversibleHeun(), "
+                 "ReversibleRK4())", self.solver, TypeError)
+        if not isinstance(self.adjoint, AbstractAdjoint):
+            fail(who, "adjoint", "to be a diffsci.ode adjoint (ReversibleAdjoint(), "
+                 "DirectAdjoint(), ...)", self.adjoint, TypeError)
+        _check_potential(self.potential, self.dim, self._dtype(), who)
 
     def _dtype(self):
         leaves = jax.tree_util.tree_leaves(eqx.filter(self.potential, eqx.is_inexact_array))
@@ -195,14 +265,17 @@ class MongeAmpereFlow(eqx.Module):
         )
         return ys[0][-1], ys[1][-1]
 
-    def _batch(self, x, what):
-        x = jnp.asarray(x)
+    def _batch(self, x, what, name="x"):
+        who = f"MongeAmpereFlow.{what}"
+        x = float_array(x, name, who)
         if x.ndim not in (1, 2) or x.shape[-1] != self.dim:
-            raise ValueError(
-                f"MongeAmpereFlow.{what}: expected x of shape (n, {self.dim}) or ({self.dim},), "
-                f"got {x.shape}"
-            )
-        return x
+            fail(who, name, f"to have shape (n, {self.dim}) or ({self.dim},)", f"shape {x.shape}",
+                 described=True)
+        return finite(x, name, who)
+
+    def _key_and_num(self, key, num, what):
+        who = f"MongeAmpereFlow.{what}"
+        return prng_key(key, "key", who), static_int(num, "num", who, minimum=1)
 
     def sample_and_log_prob(
         self, key: PRNGKeyArray, num: int
@@ -221,13 +294,19 @@ class MongeAmpereFlow(eqx.Module):
         **Returns:**
 
         `(x, log_q)` with shapes `(num, D)` and `(num,)`.
+
+        Checks: `key` is a JAX PRNG key, `num` an integer >= 1.
         """
+        return self._sample_and_log_prob(key, num, "sample_and_log_prob")
+
+    def _sample_and_log_prob(self, key, num, what):
+        key, num = self._key_and_num(key, num, what)
         dtype = self._dtype()
         k_base, k_probe = jr.split(key)
         x0 = jr.normal(k_base, (num, self.dim), dtype)
-        probes = self._probes(k_probe, num, dtype, "sample_and_log_prob")
+        probes = self._probes(k_probe, num, dtype, what)
         ts = np.array([0.0, self.t_final])
-        return self._solve((x0, standard_normal_log_prob(x0)), ts, probes)
+        return self._solve((x0, _normal_log_prob(x0)), ts, probes)
 
     def sample(self, key: PRNGKeyArray, num: int) -> Float[Array, "num D"]:
         """Draw `num` samples (`sample_and_log_prob` without the log-density).
@@ -241,7 +320,7 @@ class MongeAmpereFlow(eqx.Module):
 
         Samples of shape `(num, D)`.
         """
-        return self.sample_and_log_prob(key, num)[0]
+        return self._sample_and_log_prob(key, num, "sample")[0]
 
     def inverse_and_log_det(self, x, *, key: PRNGKeyArray | None = None):
         r"""Map data back to the base space: $x(0)$ and $\ell = \int_0^T\nabla^2\varphi\,dt$
@@ -255,11 +334,22 @@ class MongeAmpereFlow(eqx.Module):
         **Returns:**
 
         `(z, ell)` with shapes like `x` and `x.shape[:-1]`.
+
+        Checks: `x` has shape `(n, D)` or `(D,)` (integers promoted to floats) and no NaN or
+        infinite entries.
         """
-        x = self._batch(x, "inverse_and_log_det")
+        return self._inverse(x, key, "inverse_and_log_det")
+
+    def _inverse(self, x, key, what):
+        return self._inverse_solve(self._batch(x, what), key, what)
+
+    def _inverse_solve(self, x, key, what):
+        """`inverse_and_log_det` of a checked `x`."""
         single = x.ndim == 1
         xb = x[None] if single else x
-        probes = self._probes(key, xb.shape[0], xb.dtype, "inverse_and_log_det")
+        if key is not None:
+            prng_key(key, "key", f"MongeAmpereFlow.{what}")
+        probes = self._probes(key, xb.shape[0], xb.dtype, what)
         ts = np.array([self.t_final, 0.0])
         z, ell = self._solve((xb, jnp.zeros(xb.shape[:1], xb.dtype)), ts, probes)
         return (z[0], ell[0]) if single else (z, ell)
@@ -275,9 +365,11 @@ class MongeAmpereFlow(eqx.Module):
         **Returns:**
 
         $\ln q(x)$, shape `(n,)` or `()`.
+
+        Checks: as `inverse_and_log_det`.
         """
-        z, ell = self.inverse_and_log_det(x, key=key)
-        return standard_normal_log_prob(z) - ell
+        z, ell = self._inverse(x, key, "log_prob")
+        return _normal_log_prob(z) - ell
 
     def transform(self, z: Float[Array, "n D"]) -> Float[Array, "n D"]:
         r"""The discrete map $z = x(0) \mapsto x(T)$ that `sample_and_log_prob` applies to its
@@ -294,15 +386,17 @@ class MongeAmpereFlow(eqx.Module):
         **Returns:**
 
         $x(T)$, shaped like `z`.
+
+        Checks: `z` has shape `(n, D)` or `(D,)` and no NaN or infinite entries.
         """
-        z = self._batch(z, "transform")
+        z = self._batch(z, "transform", "z")
+        return self._map(z) if z.ndim == 1 else jax.vmap(self._map)(z)
+
+    def _map(self, z):
+        """`transform` of one point, unchecked."""
         ts = np.array([0.0, self.t_final])
-
-        def one(zi):
-            return odeint(_GradientField(), zi, ts, self.potential, solver=self.solver,
-                          adjoint=DirectAdjoint(), steps_per_save=self.steps)[-1]
-
-        return one(z) if z.ndim == 1 else jax.vmap(one)(z)
+        return odeint(_GradientField(), z, ts, self.potential, solver=self.solver,
+                      adjoint=DirectAdjoint(), steps_per_save=self.steps)[-1]
 
     def sample_and_exact_log_prob(
         self, key: PRNGKeyArray, num: int
@@ -337,12 +431,15 @@ class MongeAmpereFlow(eqx.Module):
         **Returns:**
 
         `(x, log_q)` with shapes `(num, D)` and `(num,)`.
+
+        Checks: `key` is a JAX PRNG key, `num` an integer >= 1.
         """
+        key, num = self._key_and_num(key, num, "sample_and_exact_log_prob")
         dtype = self._dtype()
         z = jr.normal(jr.split(key)[0], (num, self.dim), dtype)
 
         def one(zi):
-            x = self.transform(zi)
+            x = self._map(zi)
             return x, x
 
         jac, x = jax.vmap(jax.jacfwd(one, has_aux=True))(z)
@@ -352,4 +449,4 @@ class MongeAmpereFlow(eqx.Module):
             "MongeAmpereFlow.sample_and_exact_log_prob: the discrete map has a non-positive "
             "Jacobian determinant, so it is not one-to-one at this step size; use more `steps`",
         )
-        return x, standard_normal_log_prob(z) - log_det
+        return x, _normal_log_prob(z) - log_det

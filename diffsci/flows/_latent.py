@@ -25,8 +25,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from diffsci._internal._validate import float_array
 from diffsci.ode import DirectAdjoint, odeint
 
+from ._checks import beta_value, energy_per_point
 from ._flow import MongeAmpereFlow, _Field
 
 
@@ -65,7 +67,7 @@ class JacobianLogDet(AbstractLogDet):
     """
 
     def __call__(self, flow, z):
-        x, jac = _value_and_jacfwd(flow.transform, z)
+        x, jac = _value_and_jacfwd(flow._map, z)
         sign, log_abs = jnp.linalg.slogdet(jac)
         return x, jnp.where(sign > 0, log_abs, -jnp.inf)
 
@@ -122,6 +124,10 @@ class LatentEnergy(eqx.Module):
     - `energy_fn`: $E(x)$ for one `x` of shape `(D,)`.
     - `beta`: $\beta$.
     - `log_det`: an [`diffsci.flows.AbstractLogDet`][].
+
+    Checks: at construction, the kinds of the fields, a scalar `beta`, and a deterministic
+    divergence for `IntegratedLogDet`; on each call, `z` of shape `(D,)` (integers promoted,
+    float16 and complex refused).
     """
 
     flow: MongeAmpereFlow
@@ -129,10 +135,29 @@ class LatentEnergy(eqx.Module):
     beta: Float[Array, ""]
     log_det: AbstractLogDet
 
+    def __check_init__(self):
+        who = "LatentEnergy"
+        if not isinstance(self.flow, MongeAmpereFlow):
+            raise TypeError(f"{who}: expected a MongeAmpereFlow, got {type(self.flow).__name__}")
+        if not callable(self.energy_fn):
+            raise TypeError(f"{who}: energy_fn must be callable, got {self.energy_fn!r}")
+        if not isinstance(self.log_det, AbstractLogDet):
+            raise TypeError(f"{who}: log_det must be an AbstractLogDet (JacobianLogDet(), "
+                            f"IntegratedLogDet()), got {self.log_det!r}")
+        if jnp.ndim(self.beta) != 0:
+            raise ValueError(
+                f"{who}: beta must be a real scalar, got shape {jnp.shape(self.beta)}"
+            )
+        if isinstance(self.log_det, IntegratedLogDet) and self.flow.divergence.needs_key:
+            raise ValueError(
+                f"{who}: IntegratedLogDet needs a deterministic divergence, but the flow's "
+                f"divergence {type(self.flow.divergence).__name__} is stochastic, so the energy "
+                "would be random; use ExactLaplacian() or JacobianLogDet()"
+            )
+
     def _point(self, z, what):
-        z = jnp.asarray(z)
-        if not jnp.issubdtype(z.dtype, jnp.floating):
-            raise TypeError(f"LatentEnergy.{what}: expected a real floating z, got {z.dtype}")
+        # integers promoted to floats, float16/bfloat16 and complex refused
+        z = float_array(z, "z", f"LatentEnergy.{what}")
         if z.ndim != 1 or z.shape[0] != self.flow.dim:
             raise ValueError(
                 f"LatentEnergy.{what}: expected z of shape ({self.flow.dim},), got {z.shape}"
@@ -166,7 +191,7 @@ class LatentEnergy(eqx.Module):
         z = jnp.asarray(z)
         if z.ndim == 2:
             return jax.vmap(self.transform)(z)
-        return self.flow.transform(self._point(z, "transform"))
+        return self.flow._map(self._point(z, "transform"))
 
     def __call__(self, z: Float[Array, " D"]) -> Float[Array, ""]:
         x, log_det = self.log_det(self.flow, self._point(z, "__call__"))
@@ -207,6 +232,11 @@ def latent_energy(
 
     A [`diffsci.flows.LatentEnergy`][]: call it on `z` of shape `(D,)` for $E_{\rm eff}(z)$;
     its `transform(z)` gives $x = g(z)$.
+
+    Checks: `flow`, `energy_fn` (traced once: one scalar per point of shape `(D,)`) and
+    `log_det` are of the right kinds; `beta` is a positive finite scalar (at $\beta = 0$ the
+    target $e^{-\beta E} = 1$ has no normalizable density on $\mathbb R^D$); a traced `beta` is
+    checked at run time.
     """
     if not isinstance(flow, MongeAmpereFlow):
         raise TypeError(f"latent_energy: expected a MongeAmpereFlow, got {type(flow).__name__}")
@@ -220,4 +250,10 @@ def latent_energy(
     beta_arr = jnp.asarray(beta)
     if beta_arr.ndim != 0 or not jnp.issubdtype(beta_arr.dtype, jnp.number):
         raise ValueError(f"latent_energy: beta must be a real scalar, got {beta!r}")
+    beta_arr = jnp.asarray(beta_value(beta_arr, "latent_energy", _BETA_ZERO))
+    energy_per_point(energy_fn, flow.dim, flow._dtype(), "latent_energy")
     return LatentEnergy(flow, energy_fn, beta_arr.astype(flow._dtype()), log_det)
+
+
+_BETA_ZERO = (": at beta = 0 the target exp(-beta E) = 1 has no normalizable density on R^D, "
+              "so there is nothing to sample")

@@ -23,6 +23,10 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from diffsci._internal._validate import choice, fail, static_int
+
+from ._checks import flag, float_dtype, prng_key
+
 
 class AbstractPotential(eqx.Module):
     r"""A scalar potential $\varphi(x, t)$ on $\mathbb R^D$.
@@ -72,9 +76,8 @@ _ACTIVATIONS: dict[str, Callable] = {
 }
 
 
-def _check_activation(name):
-    if name not in _ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(_ACTIVATIONS)}")
+def _check_activation(name, who):
+    choice(name, "activation", who, tuple(_ACTIVATIONS))
 
 
 class OneLayerPotential(AbstractPotential):
@@ -97,6 +100,10 @@ class OneLayerPotential(AbstractPotential):
     - `activation`: $\sigma$: `"softplus"` (default), `"tanh"` or `"logcosh"` (even).
     - `key`: a JAX PRNG key for the initial weights ($w \sim N(0, 1/D)$, $b, c \sim N(0, 1)$,
       small $a$, $q = \ell = 0$: the flow starts close to the identity).
+    - `dtype`: float32 or float64 (default: JAX's default float).
+
+    Checks: `dim` is an integer >= 1, `width` >= 0 (0 leaves the quadratic and linear terms, a
+    linear flow), `activation` one of the names above, `key` a JAX PRNG key.
     """
 
     w: Float[Array, "K D"]
@@ -109,13 +116,17 @@ class OneLayerPotential(AbstractPotential):
 
     def __init__(self, dim: int, width: int = 32, *, activation: str = "softplus",
                  key: PRNGKeyArray, dtype=None):
-        _check_activation(activation)
-        dtype = jnp.result_type(float) if dtype is None else dtype
+        who = "OneLayerPotential"
+        dim = static_int(dim, "dim", who, minimum=1)
+        width = static_int(width, "width", who, minimum=0)
+        _check_activation(activation, who)
+        prng_key(key, "key", who)
+        dtype = float_dtype(dtype, "dtype", who)
         kw, kb, kc, ka = jr.split(key, 4)
         self.w = jr.normal(kw, (width, dim), dtype) / math.sqrt(dim)
         self.b = jr.normal(kb, (width,), dtype)
         self.c = jr.normal(kc, (width,), dtype)
-        self.a = 0.1 * jr.normal(ka, (width,), dtype) / math.sqrt(width)
+        self.a = 0.1 * jr.normal(ka, (width,), dtype) / math.sqrt(max(width, 1))
         self.q = jnp.zeros((dim,), dtype)
         self.lin = jnp.zeros((dim,), dtype)
         self.activation = activation
@@ -149,9 +160,16 @@ class SpinFlipSymmetric(AbstractPotential):
     **Arguments:**
 
     - `inner`: the potential $g$.
+
+    Checks: `inner` is callable.
     """
 
     inner: Callable
+
+    def __check_init__(self):
+        if not callable(self.inner):
+            fail("SpinFlipSymmetric", "inner", "to be a callable potential g(x, t)", self.inner,
+                 TypeError)
 
     def __call__(self, x, t):
         return self.inner(x, t) + self.inner(-x, t)
@@ -185,6 +203,9 @@ class PermutationInvariantPotential(AbstractPotential):
     - `particle_dim`: $d$.
     - `width`: $m$ and the hidden width of both MLPs.
     - `key`: a JAX PRNG key.
+    - `dtype`: float32 or float64 (default: JAX's default float).
+
+    Checks: `num_particles`, `particle_dim` and `width` are integers >= 1, `key` a JAX PRNG key.
     """
 
     h: eqx.nn.MLP
@@ -195,7 +216,12 @@ class PermutationInvariantPotential(AbstractPotential):
 
     def __init__(self, num_particles: int, particle_dim: int, width: int = 16, *,
                  key: PRNGKeyArray, dtype=None):
-        dtype = jnp.result_type(float) if dtype is None else dtype
+        who = "PermutationInvariantPotential"
+        num_particles = static_int(num_particles, "num_particles", who, minimum=1)
+        particle_dim = static_int(particle_dim, "particle_dim", who, minimum=1)
+        width = static_int(width, "width", who, minimum=1)
+        prng_key(key, "key", who)
+        dtype = float_dtype(dtype, "dtype", who)
         k1, k2 = jr.split(key)
         self.h = eqx.nn.MLP(particle_dim + 1, width, width, 1, activation=jax.nn.softplus,
                             key=k1, dtype=dtype)
@@ -254,6 +280,11 @@ class LatticeConvPotential(AbstractPotential):
     - `rotations`: impose the point-group symmetry of the square lattice.
     - `global_channels`: $G$, the number of functions of the uniform mode (default 0).
     - `key`: a JAX PRNG key.
+    - `dtype`: float32 or float64 (default: JAX's default float).
+
+    Checks: `shape` is a pair of integers >= 1, `channels` an integer >= 1, `kernel_size` odd,
+    >= 1 and at most `min(shape)`, `global_channels` >= 0, `activation` one of the names above,
+    `rotations` a bool (and the lattice square when it is true), `key` a JAX PRNG key.
     """
 
     kernel: Float[Array, "C k k"]
@@ -272,27 +303,31 @@ class LatticeConvPotential(AbstractPotential):
     def __init__(self, shape: tuple[int, int], channels: int = 4, kernel_size: int = 3, *,
                  activation: str = "softplus", rotations: bool = False,
                  global_channels: int = 0, key: PRNGKeyArray, dtype=None):
-        _check_activation(activation)
-        shape = (int(shape[0]), int(shape[1]))
+        who = "LatticeConvPotential"
+        if not isinstance(shape, tuple | list) or len(shape) != 2:
+            fail(who, "shape", "to be a pair (L1, L2)", repr(shape), ValueError if isinstance(
+                shape, tuple | list) else TypeError, described=True)
+        shape = (static_int(shape[0], "shape", who, minimum=1),
+                 static_int(shape[1], "shape", who, minimum=1))
+        channels = static_int(channels, "channels", who, minimum=1)
+        kernel_size = static_int(kernel_size, "kernel_size", who, minimum=1)
         if kernel_size % 2 != 1 or kernel_size > min(shape):
-            raise ValueError(
-                f"LatticeConvPotential: kernel_size must be odd and at most min(shape) = "
-                f"{min(shape)}, got {kernel_size}"
-            )
+            fail(who, "kernel_size", f"to be odd and at most min(shape) = {min(shape)}",
+                 kernel_size)
+        _check_activation(activation, who)
+        rotations = flag(rotations, "rotations", who)
         if rotations and shape[0] != shape[1]:
-            raise ValueError(f"LatticeConvPotential: rotations need a square lattice, got {shape}")
-        dtype = jnp.result_type(float) if dtype is None else dtype
-        if int(global_channels) < 0:
-            raise ValueError(
-                f"LatticeConvPotential: global_channels must be >= 0, got {global_channels}"
-            )
+            fail(who, "shape", "to be a square lattice (L1 = L2) with rotations=True",
+                 f"{shape}", described=True)
+        g = static_int(global_channels, "global_channels", who, minimum=0)
+        prng_key(key, "key", who)
+        dtype = float_dtype(dtype, "dtype", who)
         kk, kb, ke, ka, kg = jr.split(key, 5)
         self.kernel = jr.normal(kk, (channels, kernel_size, kernel_size), dtype) / kernel_size
         self.b = jr.normal(kb, (channels,), dtype)
         self.e = jr.normal(ke, (channels,), dtype)
         self.a = 0.1 * jr.normal(ka, (channels,), dtype) / math.sqrt(channels * shape[0] * shape[1])
         self.q = jnp.zeros((), dtype)
-        g = int(global_channels)
         kw, kb2, ke2, ka2 = jr.split(kg, 4)
         self.global_w = jr.normal(kw, (g,), dtype)
         self.global_b = jr.normal(kb2, (g,), dtype)

@@ -18,6 +18,7 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from diffsci._internal._validate import choice, fail, finite, float_array, static_int
 from diffsci.utils import (
     VariationalEstimate,
     run_chunked,
@@ -25,7 +26,16 @@ from diffsci.utils import (
     variational_objective,
 )
 
-from ._flow import MongeAmpereFlow
+from ._checks import (
+    beta_value,
+    callable_arg,
+    energy_per_point,
+    flag,
+    path_or_none,
+    prng_key,
+    real_number,
+)
+from ._flow import MongeAmpereFlow, _normal_log_prob
 
 
 class FlowTrainResult(eqx.Module):
@@ -52,7 +62,7 @@ class _VariationalLoss(eqx.Module):
     batch: int
 
     def __call__(self, flow, key):
-        x, log_q = flow.sample_and_log_prob(key, self.batch)
+        x, log_q = flow._sample_and_log_prob(key, self.batch, "sample_and_log_prob")
         energies = jax.vmap(self.energy_fn)(x)
         return variational_objective(energies, log_q, self.beta)
 
@@ -67,15 +77,21 @@ class _LikelihoodLoss(eqx.Module):
         idx = jr.choice(k_idx, self.data.shape[0], (self.batch,), replace=False)
         x = self.data[idx]
         if self.transform is None:
-            return -jnp.mean(flow.log_prob(x, key=k_probe))
+            return -jnp.mean(_log_prob(flow, x, k_probe))
         x, log_det = self.transform(jr.fold_in(key, 2**31 - 1), x)
-        return -jnp.mean(flow.log_prob(x, key=k_probe) + log_det)
+        return -jnp.mean(_log_prob(flow, x, k_probe) + log_det)
+
+
+def _log_prob(flow, x, key):
+    """`flow.log_prob` of a batch of data that `train_likelihood` checked once at its entry (no
+    check in every step)."""
+    z, ell = flow._inverse_solve(x, key, "log_prob")
+    return _normal_log_prob(z) - ell
 
 
 def _check_transform(transform, data, dim):
     """Trace `transform` once on a batch of shapes like the real one: clear errors early."""
-    if not callable(transform):
-        raise TypeError(f"train_likelihood: transform must be callable, got {type(transform)}")
+    callable_arg(transform, "transform", "train_likelihood")
     out = jax.eval_shape(transform, jr.key(0), data[:2])
     if not (isinstance(out, tuple) and len(out) == 2):
         raise ValueError("train_likelihood: transform(key, batch) must return a pair (x, log_det)")
@@ -89,6 +105,14 @@ def _check_transform(transform, data, dim):
 
 
 _SCHEDULES = ("constant", "cosine")
+
+_BETA_ZERO_F = (": the free energy F = -ln Z / beta diverges at infinite temperature (beta = 0), "
+                "and for a flow on R^D the target exp(-beta E) = 1 is not normalizable there")
+_BETA_ZERO_TRAIN = (
+    ": at beta = 0 the target exp(-beta E) = 1 is not normalizable on R^D; the objective that "
+    "remains, beta F_q = <ln q>, is the negative entropy of the flow, which has no minimum (the "
+    "flow would spread without bound), and F_q itself is infinite"
+)
 
 
 def _optimizer(learning_rate, schedule="constant", steps=1):
@@ -120,18 +144,32 @@ def _key_list(key):
     return np.asarray(data).tolist()
 
 
+def _check_flow(flow, who):
+    if not isinstance(flow, MongeAmpereFlow):
+        fail(who, "flow", "to be a MongeAmpereFlow", f"an object of type {type(flow).__name__}",
+             TypeError, described=True)
+
+
+def _check_run(who, key, steps, batch, learning_rate, schedule, chunk_steps, checkpoint_dir,
+               progress):
+    """The arguments that both trainers share, checked before anything runs."""
+    prng_key(key, "key", who)
+    steps = static_int(steps, "steps", who, minimum=1)
+    batch = static_int(batch, "batch", who, minimum=1)
+    learning_rate = real_number(learning_rate, "learning_rate", who, minimum=0)
+    choice(schedule, "schedule", who, _SCHEDULES)
+    if chunk_steps is not None:
+        chunk_steps = static_int(chunk_steps, "chunk_steps", who, minimum=1)
+    path_or_none(checkpoint_dir, "checkpoint_dir", who)
+    flag(progress, "progress", who)
+    return steps, batch, learning_rate, chunk_steps
+
+
 def _train(flow, loss, key, steps, learning_rate, chunk_steps, checkpoint_dir, progress, desc,
            metadata, schedule="constant"):
-    if not isinstance(flow, MongeAmpereFlow):
-        raise TypeError(f"{desc}: expected a MongeAmpereFlow, got {type(flow).__name__}")
-    steps = int(steps)
-    if steps < 1:
-        raise ValueError(f"{desc}: steps must be >= 1, got {steps}")
     params, static = eqx.partition(flow, eqx.is_inexact_array)
-    if schedule not in _SCHEDULES:
-        raise ValueError(f"{desc}: schedule must be one of {_SCHEDULES}, got {schedule!r}")
     opt_state = _optimizer(learning_rate, schedule, steps).init(params)
-    chunk = steps if chunk_steps is None else max(1, int(chunk_steps))
+    chunk = steps if chunk_steps is None else chunk_steps
     num_chunks = -(-steps // chunk)
 
     def run_chunk(carry, i):
@@ -195,11 +233,22 @@ def flow_free_energy(
     **Returns:**
 
     A `diffsci.utils.VariationalEstimate`.
+
+    Checks: `flow` is a `MongeAmpereFlow`, `energy_fn` gives one real scalar for a point of
+    shape `(D,)` (traced once), `beta` is positive and finite (the free energy
+    $-\ln Z/\beta$ diverges at $\beta = 0$), `key` a JAX PRNG key, `samples` an integer >= 2
+    (an error bar needs two), `batch` >= 1.
     """
-    if not isinstance(flow, MongeAmpereFlow):
-        raise TypeError(f"flow_free_energy: expected a MongeAmpereFlow, got {type(flow).__name__}")
-    per = min(int(samples), int(batch))
-    num = -(-int(samples) // per)
+    who = "flow_free_energy"
+    _check_flow(flow, who)
+    energy_per_point(energy_fn, flow.dim, flow._dtype(), who)
+    beta_value(beta, who, _BETA_ZERO_F)
+    prng_key(key, "key", who)
+    samples = static_int(samples, "samples", who, minimum=2)
+    batch = static_int(batch, "batch", who, minimum=1)
+    exact_log_det = flag(exact_log_det, "exact_log_det", who)
+    per = min(samples, batch)
+    num = -(-samples // per)
     out = [_sample_scored(flow, energy_fn, jr.fold_in(key, b), per, bool(exact_log_det))
            for b in range(num)]
     energies = jnp.concatenate([e for e, _ in out])[:samples]
@@ -249,12 +298,34 @@ def train_variational(
     **Returns:**
 
     A `FlowTrainResult`; its `loss` is $F_q$ per step.
+
+    **Limits:** $\beta$ must be positive. At $\beta = 0$ (infinite temperature) the target
+    $e^{-\beta E} = 1$ is not normalizable on $\mathbb R^D$: what remains of the objective,
+    $\beta F_q = \langle\ln q\rangle_q$, is minus the entropy of the flow, which has no
+    minimum (a flow on $\mathbb R^D$ can spread without bound), and $F_q$ itself is infinite; so
+    $\beta = 0$ is refused rather than trained into a divergence.
+
+    Checks (once, before training): `flow` is a `MongeAmpereFlow`; `energy_fn` gives one real
+    scalar for a point of shape `(D,)` (traced once, abstractly: an energy that returns a vector
+    or sums a batch is refused); `beta` and `learning_rate` are positive and finite; `key` is a
+    JAX PRNG key; `steps`, `batch` (and `chunk_steps`) are integers >= 1; `eval_samples` is 0 or
+    >= 2; `schedule` is one of the two names.
     """
+    who = "train_variational"
+    _check_flow(flow, who)
+    energy_per_point(energy_fn, flow.dim, flow._dtype(), who)
+    beta = float(beta_value(beta, who, _BETA_ZERO_TRAIN))
+    steps, batch, learning_rate, chunk_steps = _check_run(
+        who, key, steps, batch, learning_rate, schedule, chunk_steps, checkpoint_dir, progress)
+    eval_samples = static_int(eval_samples, "eval_samples", who, minimum=0)
+    if eval_samples == 1:
+        fail(who, "eval_samples", "to be 0 (no final estimate) or >= 2 (an error bar needs two)",
+             eval_samples)
     k_train, k_eval = jr.split(key)
-    loss = _VariationalLoss(energy_fn, float(beta), int(batch))
+    loss = _VariationalLoss(energy_fn, beta, batch)
     flow, losses = _train(flow, loss, k_train, steps, learning_rate, chunk_steps,
                           checkpoint_dir, progress, "train_variational",
-                          {"beta": float(beta), "batch": int(batch)}, schedule)
+                          {"beta": beta, "batch": batch}, schedule)
     estimate = None
     if eval_samples:
         estimate = flow_free_energy(flow, energy_fn, beta, key=k_eval, samples=eval_samples)
@@ -299,17 +370,26 @@ def train_likelihood(
 
     A `FlowTrainResult` whose `loss` is the minibatch negative log-likelihood (nats) per step
     and `estimate` is `None`.
+
+    Checks (once, before training): `flow` is a `MongeAmpereFlow`; `data` is a real array of
+    shape `(n, D)` with `n >= batch` (integers promoted to floats) and no NaN or infinite entry;
+    the other arguments as in `train_variational`; `transform` is traced once on a minibatch.
     """
-    data = jnp.asarray(data)
+    who = "train_likelihood"
+    _check_flow(flow, who)
+    steps, batch, learning_rate, chunk_steps = _check_run(
+        who, key, steps, batch, learning_rate, schedule, chunk_steps, checkpoint_dir, progress)
+    data = float_array(data, "data", who, dtype=flow._dtype())
     if data.ndim != 2 or data.shape[1] != flow.dim or data.shape[0] < batch:
         raise ValueError(
-            f"train_likelihood: expected data of shape (n >= {batch}, {flow.dim}), got "
+            f"train_likelihood: expected `data` of shape (n >= {batch}, {flow.dim}), got "
             f"{data.shape}"
         )
+    data = finite(data, "data", who)
     if transform is not None:
         _check_transform(transform, data, flow.dim)
-    loss = _LikelihoodLoss(data, int(batch), transform)
-    metadata = {"batch": int(batch), "num_data": int(data.shape[0])}
+    loss = _LikelihoodLoss(data, batch, transform)
+    metadata = {"batch": batch, "num_data": int(data.shape[0])}
     if transform is not None:
         metadata["transform"] = getattr(transform, "__name__", type(transform).__name__)
     flow, losses = _train(flow, loss, key, steps, learning_rate, chunk_steps, checkpoint_dir,

@@ -37,6 +37,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
+from .._internal._validate import fail, is_concrete, static_int
+
 __all__ = [
     "AbstractDegeneracyPolicy",
     "MaskDegeneracies",
@@ -65,8 +67,13 @@ def default_rtol(size: int, dtype) -> float:
 
     **Returns:** a Python float.
     """
-    eps = float(jnp.finfo(jnp.dtype(dtype)).eps)
-    return 100.0 * math.sqrt(max(int(size), 1)) * eps
+    size = static_int(size, "size", "default_rtol", minimum=0)
+    try:
+        eps = float(jnp.finfo(jnp.dtype(dtype)).eps)
+    except (TypeError, ValueError):
+        fail("default_rtol", "dtype", "to be a floating or complex dtype",
+             getattr(dtype, "__name__", repr(dtype)), TypeError, described=True)
+    return 100.0 * math.sqrt(max(size, 1)) * eps
 
 
 def degeneracy_tolerance(
@@ -74,9 +81,26 @@ def degeneracy_tolerance(
 ) -> Array:
     """Absolute tolerance `atol + rtol * scale`, with `rtol` defaulting to
     [`diffsci.linalg.default_rtol`][]`(size, dtype)`."""
+    size = static_int(size, "size", "degeneracy_tolerance", minimum=0)
     if rtol is None:
         rtol = default_rtol(size, dtype)
+    _check_tolerance(rtol, "rtol", "degeneracy_tolerance")
+    _check_tolerance(atol, "atol", "degeneracy_tolerance")
     return atol + rtol * jnp.abs(jnp.asarray(scale))
+
+
+def _check_tolerance(x, name: str, who: str) -> None:
+    """A tolerance is a non-negative number (a concrete one is checked; a traced one is not)."""
+    if not is_concrete(x):
+        return
+    try:
+        if isinstance(x, bool | str):
+            raise TypeError
+        value = float(x)
+    except (TypeError, ValueError):
+        fail(who, name, "to be a non-negative number", x, TypeError)
+    if not value >= 0:
+        fail(who, name, "to be a non-negative number", x)
 
 
 def _check_differences(differences, zero_diagonal: bool, who: str) -> Array:
@@ -110,6 +134,13 @@ class AbstractDegeneracyPolicy(eqx.Module):
     [`diffsci.linalg.inverse_differences`][], which computes the tolerance from a scale and the
     dtype, and zeroes the diagonal.
     """
+
+    def __check_init__(self):
+        who = type(self).__name__
+        if getattr(self, "rtol", None) is not None:
+            _check_tolerance(self.rtol, "rtol", who)
+        if hasattr(self, "atol"):
+            _check_tolerance(self.atol, "atol", who)
 
     @abc.abstractmethod
     def tolerance(self, scale: ArrayLike, size: int, dtype) -> Array:

@@ -19,6 +19,7 @@ from jax import lax
 from jaxtyping import Array, Bool, Float, Inexact, Int, PyTree
 
 from .._internal import as_arrays, combine, hoist, split
+from .._internal._validate import finite, static_int
 
 __all__ = ["EigshResult", "eigsh"]
 
@@ -416,6 +417,8 @@ def eigsh(
             "pass e.g. `v0.astype(jnp.float64)`"
         )
     dim = int(v0.size)
+    max_iters = static_int(max_iters, "max_iters", "eigsh", minimum=1)
+    v0 = finite(v0, "v0", "eigsh")
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"eigsh: `k` must be a positive integer, got {k!r}")
     if k > dim:

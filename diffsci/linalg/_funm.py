@@ -31,6 +31,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Inexact
 
 from .._internal import combine, hoist, split
+from .._internal._validate import finite, static_int
 from ._checks import as_square_matrix, hermitian_part
 from ._degeneracy import MaskDegeneracies, degenerate_pairs
 from ._eigh import eigenvalue_differences, eigh_hermitian, gap_scale
@@ -286,11 +287,7 @@ def _projector_divided(k: int):
 
 
 def _check_k(k, n: int, who: str) -> int:
-    if isinstance(k, bool) or not isinstance(k, int):
-        try:
-            k = int(k)  # numpy integers
-        except (TypeError, jax.errors.ConcretizationTypeError) as err:
-            raise TypeError(f"{who}: expected `k` to be a Python int, got {k!r}") from err
+    k = static_int(k, "k", who)
     if not 0 <= k <= n:
         raise ValueError(f"{who}: expected 0 <= k <= n = {n}, got k = {k}")
     return k
@@ -439,7 +436,15 @@ def expmh(
     c = jnp.asarray(c)
     if c.ndim != 0:
         raise ValueError(f"expmh: expected a scalar `c`, got shape {c.shape}")
-    return funm(a, lambda w: jnp.exp(c * w), hermitian_rtol=hermitian_rtol)
+    a = hermitian_part(as_square_matrix(a, "a", "expmh"), "a", "expmh", hermitian_rtol)
+    c = finite(c, "c", "expmh")
+    return _funm(a, lambda w: jnp.exp(c * w), None, _EXPMH_MESSAGE)
+
+
+_EXPMH_MESSAGE = (
+    "expmh: exp(c a) has NaN or infinite entries: c times an eigenvalue of `a` overflows the "
+    "exponential (for exp(-beta * a), shift `a` by its lowest eigenvalue)."
+)
 
 
 def _positive_definite_message(who: str, what: str) -> str:

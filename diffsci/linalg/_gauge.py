@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, Inexact
 
+from .._internal._validate import fail
 from ._degeneracy import AbstractDegeneracyPolicy, MaskDegeneracies, degenerate_pairs
 from ._eigh import _eigh_prepared, _prepare, eigenvalue_differences, gap_scale
 
@@ -117,6 +118,9 @@ def gauge_dependence(
     has a gauge-dependent part. It cannot see a loss that is gauge invariant at first order but
     not beyond.
     """
+    if not callable(loss):
+        fail("gauge_dependence", "loss", "to be a function loss(w, v) of the eigenpairs", loss,
+             TypeError)
     if degeneracy is None:
         degeneracy = MaskDegeneracies()
     a, b, check = _prepare(a, b, "gauge_dependence", None)

@@ -7,6 +7,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Inexact
 
+from .._internal._validate import finite, float_array
+
 __all__ = ["qr"]
 
 
@@ -113,17 +115,13 @@ def qr(
     factorization). The derivative needs full column rank; on a (numerically) rank-deficient
     `a` differentiating raises an error instead of returning NaN.
     """
-    a = jnp.asarray(a)
+    a = float_array(a, "a", "qr", complex_ok=True)
     if a.ndim < 2:
         raise ValueError(
             f"qr: expected a matrix of shape (..., m, n), got an array of shape {a.shape} "
             f"(ndim={a.ndim})"
         )
-    if not jnp.issubdtype(a.dtype, jnp.inexact):
-        raise TypeError(
-            f"qr: expected a floating or complex matrix (float32, float64, complex64, "
-            f"complex128), got dtype {a.dtype}; convert it first, e.g. a.astype(float)"
-        )
+    a = finite(a, "a", "qr")
     m, n = a.shape[-2:]
     if 0 < m < n:
         raise ValueError(

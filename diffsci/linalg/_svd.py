@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Inexact, Real
 
+from .._internal._validate import finite, float_array, static_int
 from ._degeneracy import AbstractDegeneracyPolicy, MaskDegeneracies, inverse_differences
 from ._primitive import jvp_primitive
 
@@ -42,18 +43,15 @@ def _h(x: Array) -> Array:
 
 
 def _check_matrix(name: str, a: ArrayLike) -> Array:
-    a = jnp.asarray(a)
+    """`a` as a floating or complex matrix (integers promoted, as `jnp.linalg` does), of rank
+    >= 2, with a run-time check that it is finite."""
+    a = float_array(a, "a", name, complex_ok=True)
     if a.ndim < 2:
         raise ValueError(
             f"{name}: expected a matrix of shape (..., m, n), got an array of shape {a.shape} "
             f"(ndim={a.ndim})"
         )
-    if not jnp.issubdtype(a.dtype, jnp.inexact):
-        raise TypeError(
-            f"{name}: expected a floating or complex matrix (float32, float64, complex64, "
-            f"complex128), got dtype {a.dtype}; convert it first, e.g. a.astype(float)"
-        )
-    return a
+    return finite(a, "a", name)
 
 
 def _largest(s: Array) -> Array:
@@ -318,13 +316,7 @@ def truncated_svd(
     a = _check_matrix("truncated_svd", a)
     m, n = a.shape[-2:]
     p = min(m, n)
-    if isinstance(k, bool) or not isinstance(k, int):
-        try:
-            k = int(k)  # numpy integers and concrete 0-d arrays
-        except (TypeError, jax.errors.ConcretizationTypeError):
-            raise TypeError(
-                f"truncated_svd: `k` must be a static Python int, got {type(k).__name__}"
-            ) from None
+    k = static_int(k, "k", "truncated_svd")
     if not min(1, p) <= k <= p:
         raise ValueError(
             f"truncated_svd: `k` must satisfy 1 <= k <= min(m, n) = {p} for a matrix of shape "

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import jax.tree_util as jtu
 
 from .._internal import as_arrays, hoist
+from .._internal._validate import fail, static_int
 from . import _loop
 from ._diffrax_bridge import to_diffrax_solver
 from ._solvers import AbstractReversibleSolver, ReversibleHeun
@@ -66,6 +67,16 @@ class DirectAdjoint(AbstractAdjoint):
         _require_reversible("DirectAdjoint", solver)
         ys, _, _ = _loop.forward(solver, f, args, y0, ts, n, progress)
         return ys
+
+
+def _check_drift_tol(tol, who):
+    try:
+        ok = tol is None or (not isinstance(tol, bool) and float(tol) > 0)
+    except TypeError:
+        ok = False
+    if not ok:
+        fail(who, "drift_tol", "to be a positive number (math.inf disables the check) or None",
+             tol)
 
 
 def _drift_tol_value(tol, dtype):
@@ -184,6 +195,9 @@ class ReversibleAdjoint(AbstractAdjoint):
     drift_tol: float | None = None
     supports_forward_mode: ClassVar[bool] = False
 
+    def __check_init__(self):
+        _check_drift_tol(self.drift_tol, "ReversibleAdjoint")
+
     def solve(self, solver, f, y0, ts, args, n, progress):
         return _reversible(self, "ReversibleAdjoint", solver, f, y0, ts, args, n, progress, None)
 
@@ -218,8 +232,8 @@ class AnchoredReversibleAdjoint(AbstractAdjoint):
     supports_forward_mode: ClassVar[bool] = False
 
     def __check_init__(self):
-        if int(self.every) < 1:
-            raise ValueError(f"AnchoredReversibleAdjoint: every must be >= 1, got {self.every}")
+        static_int(self.every, "every", "AnchoredReversibleAdjoint", minimum=1)
+        _check_drift_tol(self.drift_tol, "AnchoredReversibleAdjoint")
 
     def solve(self, solver, f, y0, ts, args, n, progress):
         return _reversible(
@@ -290,6 +304,10 @@ class RecursiveCheckpointAdjoint(AbstractAdjoint):
 
     checkpoints: int | None = None
     supports_forward_mode: ClassVar[bool] = False
+
+    def __check_init__(self):
+        if self.checkpoints is not None:
+            static_int(self.checkpoints, "checkpoints", "RecursiveCheckpointAdjoint", minimum=1)
 
     def solve(self, solver, f, y0, ts, args, n, progress):
         adjoint = diffrax.RecursiveCheckpointAdjoint(checkpoints=self.checkpoints)

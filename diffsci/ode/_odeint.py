@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -14,6 +15,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PyTree
 
 from .._internal import as_arrays, cast_like
+from .._internal._validate import fail, finite, static_int
 from ._adjoint import AbstractAdjoint, ReversibleAdjoint
 from ._loop import DynamicSteps
 from ._progress import AbstractProgressMeter
@@ -49,6 +51,8 @@ def _concrete(ts):
 def _steps_per_interval(ts, ts_np, dt0, steps_per_save, max_steps):
     """The number of steps per save interval: a Python int, or a `DynamicSteps` when `ts` is
     traced and the count follows from `dt0` (then `max_steps` bounds the total)."""
+    if max_steps is not None:
+        max_steps = static_int(max_steps, "max_steps", "odeint", minimum=1)
     if steps_per_save is not None:
         if dt0 is not None:
             raise ValueError("odeint: give dt0 or steps_per_save, not both")
@@ -73,7 +77,15 @@ def _steps_per_interval(ts, ts_np, dt0, steps_per_save, max_steps):
         raise ValueError(f"odeint: dt0 must be a finite nonzero number, got {dt0}")
     if ts_np is not None:
         widest = float(np.max(np.abs(np.diff(ts_np))))
-        return max(1, math.ceil(widest / dt0 * (1 - 1e-12)))
+        n = max(1, math.ceil(widest / dt0 * (1 - 1e-12)))
+        total = n * (len(ts_np) - 1)
+        if max_steps is not None and total > max_steps:
+            raise ValueError(
+                f"odeint: expected `max_steps` to bound the number of steps, got max_steps = "
+                f"{max_steps} but dt0 = {dt0} needs {total} ({n} per save interval); increase "
+                "max_steps or dt0"
+            )
+        return n
     intervals = ts.shape[0] - 1
     if max_steps is None:
         raise ValueError(
@@ -165,7 +177,8 @@ def odeint(
     - `max_steps`: a static bound on the total number of steps, needed with traced `ts` and
       `dt0` (as in diffrax); the solve then always runs `max_steps // (len(ts) - 1)` iterations
       per interval, the ones past the step count doing nothing, so keep it tight. A run that
-      needs more steps raises (an `equinox` runtime error). Ignored otherwise.
+      needs more steps raises (an `equinox` runtime error; with concrete `ts`, a `ValueError`
+      at once).
     - `progress`: an opt-in progress meter, e.g. `TextProgressMeter()`; reports the forward
       pass and, for the reversible adjoints, the backward pass. Default `None` (no callbacks).
 
@@ -184,6 +197,9 @@ def odeint(
             "odeint: adjoint must be an AbstractAdjoint (e.g. ReversibleAdjoint()), "
             f"got {adjoint!r}"
         )
+    if not isinstance(solver, AbstractReversibleSolver | diffrax.AbstractSolver):
+        fail("odeint", "solver", "to be a solver (ReversibleHeun(), ReversibleRK4(), Leapfrog(), "
+             "Yoshida4(), or a diffrax solver with a diffrax-based adjoint)", solver, TypeError)
     if not callable(f):
         raise TypeError(f"odeint: `f` must be a callable f(t, y, args), got {f!r}")
     y0 = _as_float_tree(y0)
@@ -192,6 +208,7 @@ def odeint(
         raise ValueError("odeint: y0 has no arrays")
     dtype = jnp.result_type(*leaves)
     real = jnp.finfo(dtype).dtype
+    y0 = jtu.tree_map(lambda leaf: finite(leaf, "y0", "odeint"), y0)
     if jnp.ndim(ts) != 1 or jnp.shape(ts)[0] < 2:
         raise ValueError(
             f"odeint: ts must be 1-D with at least 2 times, got shape {jnp.shape(ts)}"

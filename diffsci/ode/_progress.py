@@ -16,6 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from .._internal._validate import static_int
+
 
 class AbstractProgressMeter(eqx.Module):
     """Reports the progress of a solve. Subclasses implement `report(phase, done, total)`, a
@@ -57,6 +59,9 @@ class TextProgressMeter(AbstractProgressMeter):
     """
 
     reports: int = 10
+
+    def __check_init__(self):
+        static_int(self.reports, "reports", "TextProgressMeter", minimum=1)
 
     def report(self, phase, done, total):
         pct = 100.0 * done / max(total, 1)

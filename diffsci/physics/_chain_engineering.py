@@ -15,7 +15,10 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float
 
+from diffsci._internal._validate import fail, float_array, static_int
+
 from ..linalg import eigsh
+from ._model_checks import callable_arg, flag, real_number
 from ._spin_chains import TransverseFieldIsing, expect_x
 
 __all__ = ["ChainEngineeringResult", "engineer_tfim_profile", "target_profile"]
@@ -27,7 +30,13 @@ def target_profile(kind: str, num_sites: int) -> np.ndarray:
     - `"cosine"`: $0.55 + 0.3\cos(2\pi i/(L-1))$, high at the ends and low in the middle;
     - `"ramp"`: linear from 0.25 to 0.85;
     - `"step"`: 0.3 on the left half, 0.8 on the right half.
+
+    Checked: `kind` one of these, `num_sites` an integer $\ge 2$.
     """
+    if not isinstance(kind, str) or kind not in ("cosine", "ramp", "step"):
+        fail("target_profile", "kind", "to be 'cosine', 'ramp' or 'step' (unknown kind)", kind,
+             TypeError if not isinstance(kind, str) else ValueError)
+    num_sites = static_int(num_sites, "num_sites", "target_profile", minimum=2)
     i = np.arange(num_sites)
     x = i / max(num_sites - 1, 1)
     if kind == "cosine":
@@ -36,7 +45,7 @@ def target_profile(kind: str, num_sites: int) -> np.ndarray:
         return 0.25 + 0.6 * x
     if kind == "step":
         return np.where(i < num_sites // 2, 0.3, 0.8)
-    raise ValueError(f"target_profile: unknown kind {kind!r}; choose cosine, ramp or step")
+    raise AssertionError(kind)  # unreachable: checked above
 
 
 class ChainEngineeringResult(eqx.Module):
@@ -80,12 +89,34 @@ def engineer_tfim_profile(
     - `callback`: called as `callback(step, loss, profile)` after every step.
     - `print_every`: print progress every this many steps (0: silent).
 
+    Checked before the first step: `target` a real vector of $L \ge 2$ entries ($\ge 3$ when
+    periodic; integers promoted) in $(0, 1)$ when concrete, `steps` an integer $\ge 1$,
+    `learning_rate` a finite number $> 0$, `periodic` a bool, `callback` callable or `None`,
+    `print_every` an integer $\ge 0$.
+
     **Returns:**
 
     A `ChainEngineeringResult`.
     """
-    target = jnp.asarray(target)
+    who = "engineer_tfim_profile"
+    target = float_array(target, "target", who, ndim=1)
+    periodic = flag(periodic, "periodic", who)
     L = int(target.shape[0])
+    if L < (3 if periodic else 2):
+        fail(who, "target", f"to have at least {3 if periodic else 2} entries (one per site of "
+             f"{'a periodic' if periodic else 'an open'} chain)", f"shape {target.shape}",
+             described=True)
+    if not isinstance(target, jax.core.Tracer):
+        t = np.asarray(target)
+        if not np.all((t > 0) & (t < 1)):
+            got = (f"entries in [{float(t.min())!r}, {float(t.max())!r}]"
+                   if np.all(np.isfinite(t)) else "NaN or infinite entries")
+            fail(who, "target", "to have entries in (0, 1) (a ground-state <sigma^x_i> of "
+                 "positive couplings and fields)", got, described=True)
+    steps = static_int(steps, "steps", who, minimum=1)
+    learning_rate = real_number(learning_rate, "learning_rate", who, minimum=0.0)
+    callable_arg(callback, "callback", who, optional=True)
+    print_every = static_int(print_every, "print_every", who, minimum=0)
     model = TransverseFieldIsing(L, periodic=periodic)
     inv_softplus = lambda y: jnp.log(jnp.expm1(y))
     theta = {
@@ -94,12 +125,13 @@ def engineer_tfim_profile(
     }
 
     def couplings(theta):
-        return model.params(jax.nn.softplus(theta["a"]), jax.nn.softplus(theta["b"]))
+        return model.params(jax.nn.softplus(theta["a"]), jax.nn.softplus(theta["b"]),
+                            validate=False)
 
     def loss_fn(theta, v0):
         r = eigsh(model.matvec, couplings(theta), v0)
         psi = r.eigenvectors[:, 0]
-        profile = expect_x(psi, L)
+        profile = expect_x(psi, L, validate=False)  # eigsh's eigenvector: normalized
         return jnp.mean((profile - target) ** 2), (profile, psi, r.eigenvalues[0])
 
     opt = optax.adam(learning_rate)

@@ -9,8 +9,12 @@ import numpy as np
 import optimistix as optx
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
+from diffsci._internal._validate import check, fail, finite, float_array, static_int
 
-def _pair_inverse_distances(x, softening, check=True):
+from ._model_checks import prng_key, real_number
+
+
+def _pair_inverse_distances(x, softening, who="coulomb_energy", check=True):
     """Sum over pairs i < j of 1/sqrt(|x_i - x_j|^2 + softening^2), finite gradient on the diagonal.
 
     The diagonal (i = j) has |x_i - x_i| = 0 exactly. sqrt has an infinite derivative at 0, so
@@ -28,8 +32,10 @@ def _pair_inverse_distances(x, softening, check=True):
         r2 = eqx.error_if(
             r2,
             jnp.any(upper & (r2 == 0)),
-            "coulomb_energy: two particles coincide, the Coulomb energy is infinite; pass "
-            "`softening > 0` for a regularized energy, or start from distinct positions",
+            f"{who}: two particles coincide, the Coulomb energy is infinite; "
+            + ("pass `softening > 0` for a regularized energy, or " if who == "coulomb_energy"
+               else "")
+            + "start from distinct positions",
         )
     safe_r2 = jnp.where(upper, r2, jnp.ones_like(r2))
     inv_r = jnp.where(upper, jax.lax.rsqrt(safe_r2), jnp.zeros_like(r2))
@@ -64,15 +70,37 @@ def coulomb_energy(
 
     **Raises:**
 
-    `ValueError` if `x` is not two-dimensional; an `equinox` runtime error when two particles
-    coincide and `softening` is 0.
+    `ValueError` if `x` is not a real array of shape `(n, d)` (integers are promoted) or a
+    concrete `softening` is negative or not finite; an `equinox` runtime error when `x` has NaN
+    or infinite entries, when a traced `softening` is negative or not finite, and when two
+    particles coincide and `softening` is 0.
     """
-    x = jnp.asarray(x)
+    who = "coulomb_energy"
+    x = _positions(x, who)
+    if isinstance(softening, int | float | np.integer | np.floating) and \
+            not isinstance(softening, bool):
+        softening = real_number(softening, "softening", who, minimum=0.0, strict=False)
+    else:
+        softening = float_array(softening, "softening", who, shape=())
+        softening = check(softening, ~(jnp.isfinite(softening) & (softening >= 0)),
+                          f"{who}: expected `softening` to be non-negative and finite")
+    return _energy(x, jnp.asarray(softening, x.dtype), who)
+
+
+def _positions(x, who):
+    """Positions as a real `(n, d)` array (integers promoted), with a runtime check that they
+    are finite."""
+    x = float_array(x, "x", who)
     if x.ndim != 2:
-        raise ValueError(f"coulomb_energy: expected positions of shape (n, d), got shape {x.shape}")
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
-    pair = _pair_inverse_distances(x, jnp.asarray(softening, x.dtype))
+        fail(who, "x", "to have shape (n, d) (n particles in d dimensions)", f"shape {x.shape}",
+             described=True)
+    return finite(x, "x", who)
+
+
+def _energy(x, softening, who):
+    """The energy of `coulomb_energy` with no argument checks (the coincidence check stays, with
+    the message of `who`)."""
+    pair = _pair_inverse_distances(x, softening, who)
     return pair + jnp.sum(x * x)
 
 
@@ -88,12 +116,15 @@ def coulomb_virial(x: Float[Array, "n d"]) -> Float[Array, ""]:
 
     - `x`: positions, shape `(n, d)`.
 
+    Checked: `x` a real array of shape `(n, d)` (integers promoted), with runtime checks that
+    it is finite and that no two particles coincide.
+
     **Returns:**
 
     $2 \sum_i |x_i|^2 - \sum_{i<j} 1/|x_i - x_j|$, a scalar.
     """
-    x = jnp.asarray(x)
-    pair = _pair_inverse_distances(x, jnp.zeros((), x.dtype))
+    x = _positions(x, "coulomb_virial")
+    pair = _pair_inverse_distances(x, jnp.zeros((), x.dtype), "coulomb_virial")
     return 2 * jnp.sum(x * x) - pair
 
 
@@ -121,9 +152,17 @@ class CoulombGroundState(eqx.Module):
 
 
 def coulomb_hessian_eigenvalues(x: Float[Array, "n d"]) -> Float[Array, " nd"]:
-    """Eigenvalues (ascending) of the Hessian of `coulomb_energy` at positions `x`, shape (n, d)."""
+    """Eigenvalues (ascending) of the Hessian of `coulomb_energy` at positions `x`, shape (n, d).
+
+    Checked: `x` a real array of shape `(n, d)` (integers promoted), with runtime checks that it
+    is finite and that no two particles coincide."""
+    x = _positions(x, "coulomb_hessian_eigenvalues")
+    return _hessian_eigenvalues(x, "coulomb_hessian_eigenvalues")
+
+
+def _hessian_eigenvalues(x, who):
     n, d = x.shape
-    flat_energy = lambda y: coulomb_energy(y.reshape(n, d))
+    flat_energy = lambda y: _energy(y.reshape(n, d), jnp.zeros((), y.dtype), who)
     return jnp.linalg.eigvalsh(jax.hessian(flat_energy)(x.reshape(-1)))
 
 
@@ -162,12 +201,23 @@ def coulomb_ground_state(
     A [`diffsci.physics.CoulombGroundState`][].
 
     Runs in the default float precision: enable float64 (`jax_enable_x64`) for energies to 1e-10.
+
+    Checked: `n` an integer $\ge 2$, `dim`, `starts` and `max_steps` integers $\ge 1$, `key` a
+    PRNG key, `rtol` and `atol` finite numbers $\ge 0$, `sharding` a `jax.sharding.Sharding` or
+    `None`.
     """
-    if n < 2 or dim < 1 or starts < 1:
-        raise ValueError(
-            f"coulomb_ground_state: need n >= 2, dim >= 1, starts >= 1; got n={n}, dim={dim}, "
-            f"starts={starts}"
-        )
+    who = "coulomb_ground_state"
+    n = static_int(n, "n", who)
+    if n < 2:
+        fail(who, "n", "to satisfy n >= 2 (at least two particles)", n)
+    dim = static_int(dim, "dim", who, minimum=1)
+    key = prng_key(key, "key", who)
+    starts = static_int(starts, "starts", who, minimum=1)
+    max_steps = static_int(max_steps, "max_steps", who, minimum=1)
+    rtol = real_number(rtol, "rtol", who, minimum=0.0, strict=False)
+    atol = real_number(atol, "atol", who, minimum=0.0, strict=False)
+    if sharding is not None and not isinstance(sharding, jax.sharding.Sharding):
+        fail(who, "sharding", "to be a jax.sharding.Sharding or None", sharding, TypeError)
     scale = 0.7 * (n / 4) ** (1 / 3)
     x0 = scale * jax.random.normal(key, (starts, n * dim), dtype=jnp.result_type(float))
     if sharding is not None:
@@ -180,7 +230,7 @@ def coulomb_ground_state(
 @eqx.filter_jit
 def _ground_state(x0, n, dim, max_steps, rtol, atol):
     solver = optx.BFGS(rtol=rtol, atol=atol)
-    fn = lambda y, args: coulomb_energy(y.reshape(n, dim))
+    fn = lambda y, args: _energy(y.reshape(n, dim), jnp.zeros((), y.dtype), "coulomb_ground_state")
 
     def minimize(y0):
         sol = optx.minimise(fn, solver, y0, max_steps=max_steps, throw=False)
@@ -194,7 +244,7 @@ def _ground_state(x0, n, dim, max_steps, rtol, atol):
     return CoulombGroundState(
         energy=energies[best],
         positions=positions,
-        hessian_eigenvalues=coulomb_hessian_eigenvalues(positions),
+        hessian_eigenvalues=_hessian_eigenvalues(positions, "coulomb_ground_state"),
         energies=energies,
         converged=converged,
         steps=steps,

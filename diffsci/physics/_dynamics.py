@@ -16,6 +16,9 @@ from jax import lax
 from jaxtyping import Array, Float
 
 from diffsci import ode
+from diffsci._internal._validate import fail, finite, float_array, static_int
+
+from ._model_checks import callable_arg, prng_key, real_number
 
 # --------------------------------------------------------------------------------------------
 # fitting loop
@@ -38,7 +41,7 @@ def fit_parameters(
     report: Callable[[int, float], None] | None = None,
     report_every: int = 10,
 ) -> FitResult:
-    """Minimize `loss(params)` with Adam (optax), the gradient from `jax.grad` (so from the
+    r"""Minimize `loss(params)` with Adam (optax), the gradient from `jax.grad` (so from the
     adjoint strategy inside `loss`).
 
     **Arguments:**
@@ -51,10 +54,31 @@ def fit_parameters(
       iterations and at the last one (progress for long fits).
     - `report_every`: see `report`.
 
+    Checked before the first step: `loss` callable and returning a real scalar for `params`
+    (integer leaves of `params` are promoted to the default float), `iterations` and
+    `report_every` integers $\ge 1$, `learning_rate` a finite number $> 0$, `report` callable or
+    `None`. A loss that becomes NaN or infinite stops the fit with `FloatingPointError`.
+
     **Returns:**
 
     A `FitResult(params, losses)`.
     """
+    who = "fit_parameters"
+    callable_arg(loss, "loss", who)
+    iterations = static_int(iterations, "iterations", who, minimum=1)
+    learning_rate = real_number(learning_rate, "learning_rate", who, minimum=0.0)
+    callable_arg(report, "report", who, optional=True)
+    report_every = static_int(report_every, "report_every", who, minimum=1)
+    params = jtu.tree_map(lambda x: _float_leaf(x, who), params)
+    try:
+        out = jax.eval_shape(loss, params)
+    except Exception as err:
+        raise ValueError(f"{who}: `loss` fails on `params`: {type(err).__name__}: {err}") from err
+    if not isinstance(out, jax.ShapeDtypeStruct) or out.shape != () or not (
+            jnp.issubdtype(out.dtype, jnp.floating)):
+        got = (f"shape {out.shape} and dtype {out.dtype}" if isinstance(out, jax.ShapeDtypeStruct)
+               else f"a {type(out).__name__}")
+        fail(who, "loss", "to return a real scalar (the loss to minimize)", got, described=True)
     optimizer = optax.adam(learning_rate)
 
     @jax.jit
@@ -68,9 +92,19 @@ def fit_parameters(
     for i in range(iterations):
         params, opt_state, value = update(params, opt_state)
         losses.append(float(value))
+        if not np.isfinite(losses[-1]):
+            raise FloatingPointError(
+                f"{who}: the loss became {losses[-1]} at iteration {i}"
+                + (" (at the starting `params`)" if i == 0 else "; try a smaller `learning_rate`")
+            )
         if report is not None and (i % report_every == 0 or i == iterations - 1):
             report(i, losses[-1])
     return FitResult(params=params, losses=jnp.asarray(losses))
+
+
+def _float_leaf(x, who):
+    """A leaf of the fitted parameters as a floating array (integers promoted)."""
+    return float_array(x, "params", who, complex_ok=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,7 +122,11 @@ LORENZ_LYAPUNOV_REFERENCE = 0.9056
 
 def lorenz(t, y, theta):
     r"""Lorenz vector field, $\dot x = \sigma (y - x)$, $\dot y = x(\rho - z) - y$,
-    $\dot z = x y - \beta z$, with `theta = (sigma, rho, beta)` (array or tuple)."""
+    $\dot z = x y - \beta z$, with `theta = (sigma, rho, beta)` (array or tuple).
+
+    Checked at trace time: `y` of shape `(3,)`, `theta` of shape `(3,)` (integers promoted)."""
+    y = float_array(y, "y", "lorenz", shape=(3,))
+    theta = float_array(theta, "theta", "lorenz", shape=(3,))
     sigma, rho, beta = theta[0], theta[1], theta[2]
     x, yy, z = y[0], y[1], y[2]
     return jnp.stack([sigma * (yy - x), x * (rho - z) - yy, x * yy - beta * z])
@@ -127,14 +165,45 @@ def largest_lyapunov_exponent(
     - `key`: PRNG key for the initial tangent direction (default `PRNGKey(0)`).
     - `progress`: optional progress meter for the measuring run.
 
+    Checked before anything runs: `f` callable and returning an array of the shape of `y0`,
+    `y0` a real array (integers promoted; a runtime check that it is finite), `dt` and
+    `renormalize_every` finite numbers $> 0$, `t_transient` $\ge 0$, `t_total` at least one
+    `renormalize_every` interval and at least `t_transient` (it is the measuring time after the
+    transient, not the total time: a shorter measurement than the transient is almost surely
+    that mistake), `key` a PRNG key.
+
     **Returns:**
 
     The estimate of $\lambda_1$ (same units as 1/time).
     """
+    who = "largest_lyapunov_exponent"
+    callable_arg(f, "f", who)
+    dt = real_number(dt, "dt", who, minimum=0.0)
+    t_transient = real_number(t_transient, "t_transient", who, minimum=0.0, strict=False)
+    renormalize_every = real_number(renormalize_every, "renormalize_every", who, minimum=0.0)
+    t_total = real_number(t_total, "t_total", who, minimum=0.0)
+    if t_total < renormalize_every:
+        fail(who, "t_total", f"to be at least one renormalization interval renormalize_every = "
+             f"{renormalize_every:g} (the estimate averages over whole intervals)", t_total)
+    if t_total < t_transient:
+        fail(who, "t_total", f"to be >= t_transient = {t_transient:g}: `t_total` is the measuring "
+             "time after the transient (not the total time, which is t_transient + t_total); "
+             "lower `t_transient` for a short measurement", t_total)
     solver = ode.ReversibleRK4(coupling=0.5) if solver is None else solver
-    key = jax.random.PRNGKey(0) if key is None else key
+    key = jax.random.PRNGKey(0) if key is None else prng_key(key, "key", who)
     adjoint = ode.DirectAdjoint()
-    y0 = jnp.asarray(y0)
+    y0 = float_array(y0, "y0", who)
+    try:
+        out = jax.eval_shape(f, 0.0, y0, args)
+    except Exception as err:
+        raise ValueError(f"{who}: `f` fails on (t, y0, args): {type(err).__name__}: {err}") \
+            from err
+    if not isinstance(out, jax.ShapeDtypeStruct) or out.shape != y0.shape:
+        got = f"shape {out.shape}" if isinstance(out, jax.ShapeDtypeStruct) else \
+            f"a {type(out).__name__}"
+        fail(who, "f", f"to return an array of the shape {y0.shape} of `y0`", got,
+             described=True)
+    y0 = finite(y0, "y0", who)
 
     def flow(y, span):
         ts = np.array([0.0, span])
@@ -159,10 +228,19 @@ def largest_lyapunov_exponent(
 
 def lorenz_fit_problem(*, t_end: float = 1.0, num_obs: int = 41, dt: float = 0.01, noise=0.0,
                        key=None):
-    """Observed Lorenz trajectory at the classical parameters from `y0 = (-8, 7, 27)` and the
+    r"""Observed Lorenz trajectory at the classical parameters from `y0 = (-8, 7, 27)` and the
     loss of a candidate `theta` (mean squared error over the observations, solved with the
     anchored reversible adjoint, anchors every 10 steps, on `ReversibleRK4(coupling=0.5)`).
-    Returns `(ts, observed, loss)`."""
+    Returns `(ts, observed, loss)`.
+
+    Checked: `t_end` and `dt` finite numbers $> 0$, `num_obs` an integer $\ge 2$, `noise` a
+    finite number $\ge 0$, `key` a PRNG key or `None`."""
+    who = "lorenz_fit_problem"
+    t_end = real_number(t_end, "t_end", who, minimum=0.0)
+    num_obs = static_int(num_obs, "num_obs", who, minimum=2)
+    dt = real_number(dt, "dt", who, minimum=0.0)
+    noise = real_number(noise, "noise", who, minimum=0.0, strict=False)
+    key = None if key is None else prng_key(key, "key", who)
     ts = np.linspace(0.0, t_end, num_obs)
     y0 = jnp.array([-8.0, 7.0, 27.0])
     solver = ode.ReversibleRK4(coupling=0.5)
@@ -214,10 +292,19 @@ def hamiltonian_field(potential: Callable) -> Callable:
 
 def hamiltonian_inverse_problem(*, num_particles: int = 8, t_end: float = 10.0,
                                 num_obs: int = 51, dt: float = 0.05, degree: int = 4):
-    """Trajectories of `num_particles` independent pendula (amplitudes up to 2 rad) observed at
+    r"""Trajectories of `num_particles` independent pendula (amplitudes up to 2 rad) observed at
     `num_obs` times, and the loss of an even polynomial potential with `degree` coefficients that
     should reproduce them, integrated with `Leapfrog` and the O(1)-memory `ReversibleAdjoint`.
-    Returns `(ts, observed, loss, theta0)` with `theta0` the harmonic guess (1, 0, ...)."""
+    Returns `(ts, observed, loss, theta0)` with `theta0` the harmonic guess (1, 0, ...).
+
+    Checked: `num_particles`, `degree` integers $\ge 1$, `num_obs` an integer $\ge 2$, `t_end`
+    and `dt` finite numbers $> 0$."""
+    who = "hamiltonian_inverse_problem"
+    num_particles = static_int(num_particles, "num_particles", who, minimum=1)
+    t_end = real_number(t_end, "t_end", who, minimum=0.0)
+    num_obs = static_int(num_obs, "num_obs", who, minimum=2)
+    dt = real_number(dt, "dt", who, minimum=0.0)
+    degree = static_int(degree, "degree", who, minimum=1)
     ts = np.linspace(0.0, t_end, num_obs)
     q0 = jnp.linspace(0.3, 2.0, num_particles)
     y0 = (q0, jnp.zeros_like(q0))
@@ -242,7 +329,12 @@ def hamiltonian_inverse_problem(*, num_particles: int = 8, t_end: float = 10.0,
 
 def sir(t, y, log_rates):
     r"""SIR model with fractions $S + I + R = 1$: $\dot S = -\beta S I$,
-    $\dot I = \beta S I - \gamma I$, $\dot R = \gamma I$; `log_rates = (log beta, log gamma)`."""
+    $\dot I = \beta S I - \gamma I$, $\dot R = \gamma I$; `log_rates = (log beta, log gamma)`.
+
+    Checked at trace time: `y` of shape `(3,)`, `log_rates` of shape `(2,)` (integers
+    promoted)."""
+    y = float_array(y, "y", "sir", shape=(3,))
+    log_rates = float_array(log_rates, "log_rates", "sir", shape=(2,))
     beta, gamma = jnp.exp(log_rates[0]), jnp.exp(log_rates[1])
     s, i = y[0], y[1]
     infection = beta * s * i
@@ -251,10 +343,20 @@ def sir(t, y, log_rates):
 
 def sir_fit_problem(*, beta: float = 0.5, gamma: float = 0.1, days: float = 100.0,
                     num_obs: int = 51, noise: float = 0.01, dt: float = 0.25, key=None):
-    """Noisy infected fraction I(t) of an SIR epidemic (true `beta`, `gamma`, one infected in a
+    r"""Noisy infected fraction I(t) of an SIR epidemic (true `beta`, `gamma`, one infected in a
     thousand at day 0) and the loss of candidate `log_rates` (squared error on I(t)), integrated
-    with `ReversibleHeun` and `ReversibleAdjoint`. Returns `(ts, noisy_infected, loss, truth)`."""
-    key = jax.random.PRNGKey(0) if key is None else key
+    with `ReversibleHeun` and `ReversibleAdjoint`. Returns `(ts, noisy_infected, loss, truth)`.
+
+    Checked: `beta`, `gamma`, `days` and `dt` finite numbers $> 0$, `num_obs` an integer
+    $\ge 2$, `noise` a finite number $\ge 0$, `key` a PRNG key or `None`."""
+    who = "sir_fit_problem"
+    beta = real_number(beta, "beta", who, minimum=0.0)
+    gamma = real_number(gamma, "gamma", who, minimum=0.0)
+    days = real_number(days, "days", who, minimum=0.0)
+    num_obs = static_int(num_obs, "num_obs", who, minimum=2)
+    noise = real_number(noise, "noise", who, minimum=0.0, strict=False)
+    dt = real_number(dt, "dt", who, minimum=0.0)
+    key = jax.random.PRNGKey(0) if key is None else prng_key(key, "key", who)
     ts = np.linspace(0.0, days, num_obs)
     y0 = jnp.array([0.999, 0.001, 0.0])
     truth = jnp.log(jnp.array([beta, gamma]))

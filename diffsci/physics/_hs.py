@@ -11,14 +11,18 @@ import math
 
 import equinox as eqx
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, ArrayLike, Float
+
+from diffsci._internal import _validate as v
+
+from ._ising import _beta, _couplings
 
 
 class IsingHubbardStratonovich(eqx.Module):
     r"""The continuous relaxation $E(x)$ of an Ising model; see `ising_hubbard_stratonovich`.
 
-    Call it on one field `x` of shape `(N,)` for $E(x)$.
+    Call it on one field `x` of shape `(N,)` for $E(x)$ (the shape is checked at trace time;
+    `vmap` it for a batch).
 
     **Fields:**
 
@@ -34,6 +38,8 @@ class IsingHubbardStratonovich(eqx.Module):
     beta: Float[Array, ""]
 
     def __call__(self, x: Float[Array, " N"]) -> Float[Array, ""]:
+        n = self.kernel.shape[-1]
+        x = v.float_array(x, "x", "IsingHubbardStratonovich", shape=(n,))
         return 0.5 * x @ (self.kernel_inverse @ x) - jnp.sum(jnp.logaddexp(x, -x))
 
     def ising_free_energy(self, free_energy_e, error=0.0):
@@ -74,32 +80,26 @@ def ising_hubbard_stratonovich(
 
     **Arguments:**
 
-    - `couplings`: $J$, symmetric, shape `(N, N)` (e.g. `square_lattice_couplings(L)`; its
-      diagonal is irrelevant, since $s_i^2 = 1$).
-    - `beta`: $\beta$.
+    - `couplings`: $J$, shape `(N, N)`, symmetric with a zero diagonal, the convention of
+      [`diffsci.physics.ising_energy`][] (e.g. `square_lattice_couplings(L)`). A diagonal
+      would only multiply $Z$ by $e^{\beta\,\mathrm{tr} J/2}$ here, but `ising_exact` and the
+      samplers refuse it, so it is refused here too rather than giving another $Z$.
+    - `beta`: $\beta$, a finite real scalar.
     - `shift`: $\lambda_{\min}(K) > 0$.
 
     **Returns:**
 
     An `IsingHubbardStratonovich` (call it for $E(x)$; its `offset` is $c$).
+
+    Checks: `couplings` square (trace time); at run time, `couplings` finite, symmetric to
+    $\sqrt\epsilon$ relative and with a zero diagonal, `beta` finite, `shift` positive
+    (a concrete `shift` at once, with `ValueError`).
     """
-    j = jnp.asarray(couplings)
-    if j.ndim != 2 or j.shape[0] != j.shape[1]:
-        raise ValueError(
-            f"ising_hubbard_stratonovich: expected square couplings of shape (N, N), got {j.shape}"
-        )
-    if not jnp.issubdtype(j.dtype, jnp.floating):
-        j = j.astype(jnp.result_type(float))
-    if isinstance(shift, (int, float, np.floating)) and not float(shift) > 0:
-        raise ValueError(f"ising_hubbard_stratonovich: shift must be > 0, got {shift}")
-    try:
-        symmetric = bool(np.allclose(np.asarray(j), np.asarray(j).T))
-    except Exception:  # traced couplings: cannot check here  # noqa: BLE001
-        symmetric = True
-    if not symmetric:
-        raise ValueError("ising_hubbard_stratonovich: couplings must be symmetric")
+    who = "ising_hubbard_stratonovich"
+    j = _couplings(couplings, who)
+    shift = v.static_positive(shift, "shift", who)
     n = j.shape[0]
-    beta = jnp.asarray(beta, j.dtype)
+    beta = _beta(beta, j.dtype, who)
     bj = beta * j
     alpha = shift - jnp.linalg.eigvalsh(bj)[0]
     kmat = bj + alpha * jnp.eye(n, dtype=j.dtype)

@@ -16,6 +16,17 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from diffsci._internal._validate import check, fail, float_array, static_int
+
+from ._model_checks import (
+    concrete_value,
+    flag,
+    float_dtype,
+    prng_key,
+    real_number,
+    real_scalar,
+)
+
 __all__ = [
     "HEISENBERG_IPEPS_REFERENCE",
     "HEISENBERG_QMC_ENERGY",
@@ -74,8 +85,13 @@ def heisenberg_bond(rotated: bool = True, dtype=None) -> Float[Array, "4 4"]:
       S_j$ itself.
     - `dtype`: float dtype (default: JAX's default float, float64 under x64).
 
+    Checked: `rotated` a bool, `dtype` float32 or float64 (an integer dtype would truncate the
+    entries $\pm 1/4$ to zero).
+
     **Returns:** the $4\times4$ matrix $h$.
     """
+    flag(rotated, "rotated", "heisenberg_bond")
+    dtype = float_dtype(dtype, "dtype", "heisenberg_bond")
     yy = -np.kron(_Y_IM, _Y_IM)  # sigma^y (x) sigma^y = (i Y)(x)(i Y) = -Y(x)Y
     xx, zz = np.kron(_X, _X), np.kron(_Z, _Z)
     h = (-xx + yy - zz) / 4 if rotated else (xx + yy + zz) / 4
@@ -96,13 +112,17 @@ def tfim_bond(g, dtype=None) -> Float[Array, "4 4"]:
     **Arguments:**
 
     - `g`: the transverse field (a scalar; may be traced, e.g. to differentiate in `g`).
-    - `dtype`: float dtype (default: JAX's default float).
+    - `dtype`: float dtype (default: the dtype of `g`, or JAX's default float).
+
+    Checked: `g` a real scalar (integers promoted; a runtime check that it is finite), `dtype`
+    float32 or float64.
 
     **Returns:** the $4\times4$ matrix $h$.
     """
-    g = jnp.asarray(g, dtype=dtype)
-    if g.ndim != 0:
-        raise ValueError(f"tfim_bond: expected a scalar field g, got shape {g.shape}")
+    if not isinstance(g, str) and g is not None and np.ndim(g) != 0:
+        fail("tfim_bond", "g", "to be a real scalar (one uniform transverse field, a scalar "
+             "field)", f"shape {np.shape(g)}", described=True)
+    g = real_scalar(g, "g", "tfim_bond", dtype=dtype)
     zz = jnp.asarray(np.kron(_Z, _Z), dtype=g.dtype)
     x = jnp.asarray(np.kron(_X, _I) + np.kron(_I, _X), dtype=g.dtype)
     return -zz - g / 4 * x
@@ -116,8 +136,10 @@ def tfim_product_state_energy(g) -> float:
     $-2\cos^2\theta - g\sin\theta$, minimal at $\sin\theta = \min(g/4, 1)$:
 
     $$e_1(g) = -2 - g^2/8 \quad (g \le 4), \qquad e_1(g) = -g \quad (g \ge 4).$$
+
+    Checked: `g` a finite static real number (the energy is even in $g$).
     """
-    g = abs(float(g))
+    g = abs(real_number(g, "g", "tfim_product_state_energy"))
     return -2.0 - g * g / 8.0 if g <= 4.0 else -g
 
 
@@ -136,18 +158,36 @@ def ipeps_initial_tensor(
     - `bond_dim`: the virtual bond dimension $D$.
     - `state`: the one-site spinor $\phi$ (real), e.g. `(1, 0)` for the (rotated) Néel state,
       `(1, 1)` for the state polarized along $x$.
-    - `noise`: the scale $\epsilon$ of the noise.
+    - `noise`: the scale $\epsilon \ge 0$ of the noise; `noise=0` gives the product state
+      itself (a saddle point for many models).
     - `dtype`: float dtype.
+
+    Checked: `key` a PRNG key, `bond_dim` an integer $\ge 1$, `state` two real components, not
+    both zero, `noise` $\ge 0$, `dtype` float32 or float64; the values of a traced `state` or
+    `noise` (finite, nonzero, non-negative) at run time.
 
     **Returns:** a `(2, D, D, D, D)` tensor.
     """
-    if not isinstance(bond_dim, int) or bond_dim < 1:
-        raise ValueError(f"ipeps_initial_tensor: bond_dim must be an integer >= 1, got {bond_dim}")
-    dtype = jnp.zeros(0, dtype=dtype).dtype
-    phi = jnp.asarray(state, dtype=dtype)
-    if phi.shape != (2,):
-        raise ValueError(f"ipeps_initial_tensor: state must have 2 components, got {phi.shape}")
-    a = jnp.zeros((2,) + (bond_dim,) * 4, dtype).at[:, 0, 0, 0, 0].set(phi / jnp.linalg.norm(phi))
+    who = "ipeps_initial_tensor"
+    key = prng_key(key, "key", who)
+    bond_dim = static_int(bond_dim, "bond_dim", who, minimum=1)
+    dtype = float_dtype(dtype, "dtype", who)
+    phi = float_array(state, "state", who, shape=(2,)).astype(dtype)
+    # a zero (or non-finite) spinor has no direction: phi / |phi| would be NaN
+    given = concrete_value(state)
+    if given is not None and not (np.all(np.isfinite(given)) and np.any(given != 0)):
+        fail(who, "state", "to be a finite spinor, not zero (it is normalized)", phi)
+    norm = jnp.linalg.norm(phi)
+    phi = check(phi, ~(jnp.isfinite(norm) & (norm > 0)),
+                f"{who}: expected `state` to be a finite spinor, not zero")
+    if isinstance(noise, int | float | np.integer | np.floating) and not isinstance(noise, bool):
+        noise = real_number(noise, "noise", who, minimum=0.0, strict=False)
+    else:
+        noise = real_scalar(noise, "noise", who, dtype=dtype)
+        noise = check(noise, noise < 0, f"{who}: expected `noise` to be >= 0")
+    a = jnp.zeros((2,) + (bond_dim,) * 4, dtype).at[:, 0, 0, 0, 0].set(phi / norm)
+    if isinstance(noise, float) and noise == 0.0:
+        return a  # the product state itself: no draw needed
     return a + noise * jax.random.normal(key, a.shape, dtype)
 
 
@@ -168,17 +208,20 @@ def published_ipeps_tensor(bond_dim: int, dtype=None) -> Float[Array, "2 D D D D
     - `bond_dim`: $D$, one of 2, 3, 4.
     - `dtype`: float dtype (default: JAX's default float).
 
+    Checked: `bond_dim` one of the published 2, 3, 4; `dtype` float32 or float64.
+
     **Returns:** the `(2, D, D, D, D)` tensor.
     """
     from diffsci.tn._ipeps import _C4V  # the group as permutations of the axes (s, u, l, d, r)
 
     from ._ipeps_data import ORBITS
 
-    if isinstance(bond_dim, bool) or bond_dim not in ORBITS:
-        raise ValueError(
-            f"published_ipeps_tensor: published states exist for bond_dim in {sorted(ORBITS)}, "
-            f"got {bond_dim!r}"
-        )
+    who = "published_ipeps_tensor"
+    bond_dim = static_int(bond_dim, "bond_dim", who)
+    if bond_dim not in ORBITS:
+        raise ValueError(f"{who}: published states exist for bond_dim in {sorted(ORBITS)}, got "
+                         f"{bond_dim!r}")
+    dtype = float_dtype(dtype, "dtype", who)
     a = np.zeros((2,) + (bond_dim,) * 4)
     for s, *legs, value in ORBITS[bond_dim]:
         for p in _C4V:
@@ -202,30 +245,45 @@ def pad_ipeps_tensor(
     - `a`: site tensor `(p, D, D, D, D)`, e.g. an optimum at bond dimension $D$.
     - `bond_dim`: the new bond dimension $D' \ge D$.
     - `key`: PRNG key of the noise (required when `noise > 0`).
-    - `noise`: relative scale $\epsilon$ of the noise.
+    - `noise`: relative scale $\epsilon$ of the noise (a static number $\ge 0$).
+
+    Checked: `a` a real tensor of shape `(p, D, D, D, D)` (integers promoted; a runtime check
+    that it is finite), `bond_dim` an integer $\ge D$, `noise` a finite number $\ge 0$, `key` a
+    PRNG key when `noise > 0`.
 
     **Returns:** the `(p, D', D', D', D')` tensor, dtype of `a`.
     """
-    a = jnp.asarray(a)
-    if a.ndim != 5 or len(set(a.shape[1:])) != 1:
-        raise ValueError(
-            f"pad_ipeps_tensor: expected a site tensor A[s, u, l, d, r] with four virtual legs of "
-            f"one dimension D, got shape {a.shape}"
-        )
-    if not isinstance(bond_dim, int) or bond_dim < a.shape[1]:
-        raise ValueError(
-            f"pad_ipeps_tensor: bond_dim must be an integer >= the bond dimension {a.shape[1]} of "
-            f"`a`, got {bond_dim!r}"
-        )
-    if not noise >= 0:
-        raise ValueError(f"pad_ipeps_tensor: noise must be >= 0, got {noise!r}")
+    who = "pad_ipeps_tensor"
+    a = float_array(a, "a", who)
+    if a.ndim != 5 or len(set(a.shape[1:])) != 1 or 0 in a.shape:
+        fail(who, "a", "to be a site tensor A[s, u, l, d, r] with four nonempty virtual legs of "
+             "one dimension D", f"shape {a.shape}", described=True)
+    bond_dim = static_int(bond_dim, "bond_dim", who)
+    if bond_dim < a.shape[1]:
+        raise ValueError(f"{who}: bond_dim must be an integer >= the bond dimension "
+                         f"{a.shape[1]} of `a`, got {bond_dim!r}")
+    noise = real_number(noise, "noise", who, minimum=0.0, strict=False)
+    a = check(a, ~jnp.all(jnp.isfinite(a)), f"{who}: `a` has NaN or infinite entries")
     out = jnp.pad(a, [(0, 0)] + [(0, bond_dim - a.shape[1])] * 4)
     if noise > 0:
         if key is None:
-            raise ValueError("pad_ipeps_tensor: noise > 0 needs a PRNG `key`")
+            raise ValueError(f"{who}: noise > 0 needs a PRNG `key`, got key=None")
+        key = prng_key(key, "key", who)
         scale = noise * jnp.sqrt(jnp.sum(a * a))
         out = out + scale * jax.random.normal(key, out.shape, out.dtype)
     return out
+
+
+def _check_driver(who, bond_dim, chi, key, steps, noise):
+    """The arguments the iPEPS drivers share, checked before anything runs."""
+    bond_dim = static_int(bond_dim, "bond_dim", who, minimum=1)
+    chi = static_int(chi, "chi", who, minimum=1)
+    if bond_dim == 1 and chi != 1:
+        fail(who, "chi", "to be 1 for bond_dim = 1 (a product state has an environment of "
+             "bond dimension 1)", chi)
+    static_int(steps, "steps", who, minimum=1)
+    prng_key(key, "key", who)
+    real_number(noise, "noise", who, minimum=0.0, strict=False)
 
 
 def heisenberg_start(
@@ -234,6 +292,7 @@ def heisenberg_start(
     """The initial tensor of `heisenberg_ipeps` for its `init` (see there); `"smaller"` runs the
     optimization at D - 1 with `chi`, `steps` and `**kwargs` (options of `optimize_ipeps`).
     Shared with the `ipeps` command line."""
+    _check_driver("heisenberg_ipeps", bond_dim, chi, key, steps, noise)
     if isinstance(init, str):
         if init == "neel":
             a0 = ipeps_initial_tensor(key, bond_dim, state=(1.0, 0.0), noise=noise)
@@ -242,6 +301,11 @@ def heisenberg_start(
 
             a0 = symmetrize_c4v(jax.random.normal(key, (2,) + (bond_dim,) * 4))
         elif init == "published":
+            from ._ipeps_data import ORBITS
+
+            if bond_dim not in ORBITS:
+                raise ValueError(f"heisenberg_ipeps: init='published' needs a published bond_dim "
+                                 f"in {sorted(ORBITS)}, got {bond_dim}")
             a = published_ipeps_tensor(bond_dim)
             a0 = pad_ipeps_tensor(a / jnp.linalg.norm(a), bond_dim, key=key, noise=noise)
         elif init == "smaller":
@@ -268,7 +332,21 @@ def heisenberg_start(
                 f"site tensor, got {init!r}"
             )
     else:
-        a0 = pad_ipeps_tensor(init, bond_dim, key=key, noise=noise)
+        who = "heisenberg_ipeps"
+        a = float_array(init, "init", who)
+        if a.ndim != 5 or a.shape[0] != 2 or len(set(a.shape[1:])) != 1 or \
+                not 1 <= a.shape[1] <= bond_dim:
+            fail(who, "init", f"to be 'neel', 'random', 'published', 'smaller' or a site tensor "
+                 f"of shape (2, D', D', D', D') with 1 <= D' <= bond_dim = {bond_dim}",
+                 f"shape {a.shape}", described=True)
+        # it is normalized: a zero tensor would give NaN
+        given = concrete_value(init)
+        if given is not None and not (np.all(np.isfinite(given)) and np.any(given != 0)):
+            fail(who, "init", "to be a finite, nonzero site tensor", a)
+        norm = jnp.linalg.norm(a)
+        a = check(a, ~(jnp.isfinite(norm) & (norm > 0)),
+                  f"{who}: expected `init` to be a finite, nonzero site tensor")
+        a0 = pad_ipeps_tensor(a, bond_dim, key=key, noise=noise)
         a0 = a0 / jnp.linalg.norm(a0)
     return a0
 
@@ -311,6 +389,10 @@ def heisenberg_ipeps(
           from the optimum one bond dimension lower are the usual protocol at larger $D$.
     - `steps`, `noise`, `**kwargs`: passed to `optimize_ipeps` / the initial tensor.
 
+    Checked before anything runs: `bond_dim`, `chi` and `steps` integers $\ge 1$ (`chi = 1`
+    for `bond_dim = 1`, a product state), `key` a PRNG key, `noise` a finite number $\ge 0$,
+    `init` one of the names above or a nonzero site tensor; the rest by `optimize_ipeps`.
+
     **Returns:** the `diffsci.tn.IPEPSResult`.
 
     **Local minima.** At $D = 3$ the energy has more than one local minimum: the Néel and
@@ -336,12 +418,16 @@ def tfim_ipeps(
 
     **Arguments:** as for `heisenberg_ipeps`, plus the field `g`.
 
+    Checked: `g` a finite static real number, and the arguments as for `heisenberg_ipeps`.
+
     **Returns:** the `diffsci.tn.IPEPSResult`.
     """
     from diffsci.tn import optimize_ipeps
 
     key = jax.random.key(0) if key is None else key
-    s = min(abs(float(g)) / 4.0, 1.0)
+    g = real_number(g, "g", "tfim_ipeps")
+    _check_driver("tfim_ipeps", bond_dim, chi, key, steps, noise)
+    s = min(abs(g) / 4.0, 1.0)
     theta = float(np.arcsin(s))
     state = (float(np.cos(theta / 2)), float(np.sin(theta / 2)))  # <Z> = cos, <X> = sin theta
     a0 = ipeps_initial_tensor(key, bond_dim, state=state, noise=noise)

@@ -14,6 +14,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from diffsci._internal import _validate as v
 from diffsci.flows import (
     AbstractLogDet,
     JacobianLogDet,
@@ -22,7 +23,36 @@ from diffsci.flows import (
     latent_energy,
 )
 
-from ._samplers import HMC, AbstractSampler, SampleResult, sample
+from ._samplers import (
+    AbstractSampler,
+    SampleResult,
+    _hmc_integrator,
+    _hmc_step,
+    _refuse_concrete,
+    _scalar_parameter,
+    sample,
+)
+
+
+def _check_latent_arguments(energy_fn, flow, beta, log_det, who):
+    """The kinds of the arguments handed on to `diffsci.flows.latent_energy`, and `beta`."""
+    v.callable_arg(energy_fn, "energy_fn", who)
+    if not isinstance(flow, MongeAmpereFlow):
+        v.fail(who, "flow", "to be a diffsci.flows.MongeAmpereFlow", flow, TypeError)
+    if not isinstance(log_det, AbstractLogDet):
+        v.fail(who, "log_det", "to be a diffsci.flows.AbstractLogDet (JacobianLogDet(), "
+               "IntegratedLogDet())", log_det, TypeError)
+    # at beta = 0 the target exp(-beta E) = 1 has no normalizable density on R^D
+    _refuse_concrete(_scalar_parameter(beta, "beta", who), "beta", who)
+
+
+def _latent_points(z0, dim, who):
+    """Initial latent points: finite, shape (chains, dim)."""
+    z = v.float_array(z0, "z0", who)
+    if z.ndim != 2 or z.shape[0] < 1 or z.shape[1] != dim:
+        v.fail(who, "z0", f"to have shape (chains, {dim}), one latent point of the flow's "
+               f"dimension per chain", f"shape {z.shape}", described=True)
+    return v.finite(z, "z0", who)
 
 
 def _as_function(latent):
@@ -61,6 +91,12 @@ class LatentHMC(AbstractSampler):
     - `log_det`: `diffsci.flows.JacobianLogDet()` (default, exact) or
       `diffsci.flows.IntegratedLogDet()` (cheaper, biased at the integrator's order).
     - `integrator`: a separable `diffsci.ode` solver (default `Leapfrog()`), as for `HMC`.
+
+    Checks, once at construction: `energy_fn` callable, `flow` a `MongeAmpereFlow`,
+    `num_steps` an integer >= 1, `log_det` and `integrator` of the right kinds (trace time);
+    `beta` and `step_size` positive and finite (`ValueError` when concrete, a run-time check
+    when traced). `check_initial` (called by `sample`) asks for finite latent points of shape
+    `(chains, D)`.
     """
 
     latent: LatentEnergy
@@ -79,26 +115,27 @@ class LatentHMC(AbstractSampler):
         log_det: AbstractLogDet = JacobianLogDet(),
         integrator=None,
     ):
+        who = "LatentHMC"
+        _check_latent_arguments(energy_fn, flow, beta, log_det, who)
+        self.step_size = _scalar_parameter(step_size, "step_size", who)
+        self.num_steps = v.static_int(num_steps, "num_steps", who, minimum=1)
+        self.integrator = _hmc_integrator(integrator, who)
         self.latent = latent_energy(flow, energy_fn, beta, log_det=log_det)
-        # HMC validates the integration settings (and picks the default integrator)
-        probe = HMC(_as_function(self.latent), 1.0, step_size, num_steps, integrator=integrator)
-        self.step_size = probe.step_size
-        self.num_steps = probe.num_steps
-        self.integrator = probe.integrator
 
-    def _hmc(self):
-        # `HMC` keeps its energy as a static field: hand it a plain function (closing over the
-        # flow's arrays, which are traced here), not the module itself.
-        return HMC(
-            _as_function(self.latent), 1.0, self.step_size, self.num_steps,
-            integrator=self.integrator,
-        )
+    def __check_init__(self):
+        _refuse_concrete(self.step_size, "step_size", "LatentHMC")
+
+    def check_initial(self, x0, who="sample"):
+        return _latent_points(x0, self.latent.flow.dim, who)
 
     def energy(self, z):
         return self.latent(z)
 
     def step(self, state, key):
-        return self._hmc().step(state, key)
+        # the HMC kernel on E_eff, as a plain function closing over the flow's arrays (traced
+        # here); beta = 1, since E_eff already holds it
+        return _hmc_step(_as_function(self.latent), jnp.asarray(1.0, jnp.result_type(float)),
+                         self.step_size, self.num_steps, self.integrator, state, key)
 
     def to_physical(self, z: Float[Array, "... D"]) -> Float[Array, "... D"]:
         """$x = g(z)$ for latent points of shape `(D,)` or `(n, D)`."""
@@ -149,12 +186,22 @@ def latent_hmc(
 
     A [`diffsci.physics.SampleResult`][]: `state.x` holds the final latent points, `energies`
     the effective energies $E_{\rm eff}$, `observables` the observable of $x = g(z)$.
+
+    Checks, before anything runs: the arguments of `LatentHMC` and of `sample` (with this
+    function's name in the messages), and `z0`: finite, of shape `(chains, D)`.
     """
-    z0 = jnp.asarray(z0)
-    if z0.ndim != 2 or z0.shape[1] != flow.dim:
-        raise ValueError(
-            f"latent_hmc: expected z0 of shape (chains, {flow.dim}), got {z0.shape}"
-        )
+    who = "latent_hmc"
+    _check_latent_arguments(energy_fn, flow, beta, log_det, who)
+    z0 = _latent_points(z0, flow.dim, who)
+    _refuse_concrete(_scalar_parameter(step_size, "step_size", who), "step_size", who)
+    v.static_int(num_steps, "num_steps", who, minimum=1)
+    _hmc_integrator(integrator, who)
+    v.prng_key(key, "key", who)
+    v.static_int(steps, "steps", who, minimum=1)
+    if chunk_steps is not None:
+        v.static_int(chunk_steps, "chunk_steps", who, minimum=1)
+    if observable is not None:
+        v.callable_arg(observable, "observable", who)
     sampler = LatentHMC(
         energy_fn, flow, beta, step_size, num_steps, log_det=log_det, integrator=integrator
     )

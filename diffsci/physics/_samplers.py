@@ -5,11 +5,17 @@ Every sampler is an `equinox.Module` with `init(x) -> SamplerState` and
 batch of chains with `vmap` inside a `lax.scan` over steps. The key of step `t` is
 `jax.random.fold_in(key, t)`, split into one key per chain, so a run is a deterministic function of
 `(key, x0)`: the same in one piece, in chunks, resumed from a checkpoint, or sharded over devices.
+
+Validation happens once, never inside the loop over steps: each constructor checks its parameters
+(`__init__` converts them, `__check_init__` refuses concrete bad values with `ValueError`; a
+traced parameter gets a run-time check through `equinox.error_if`, attached once to the stored
+field), and `sample` checks the initial configurations with the sampler's `check_initial`.
 """
 
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +25,39 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
-from ._ising import _symmetric_couplings, ising_energy
+from diffsci._internal import _validate as v
+
+from ._ising import _couplings, _energy, _field
+
+
+def _scalar_parameter(x, name, who, *, allow_zero=False, sign=True):
+    """A real scalar parameter as a default-float array. Concrete values are checked in the
+    class's `__check_init__` (ValueError); a traced one gets its run-time check here, once.
+    `sign`: it must be positive (or >= 0 with `allow_zero`); else only finite."""
+    a = v.float_array(x, name, who, ndim=0).astype(jnp.result_type(float))
+    if v.is_concrete(a):
+        return a
+    if sign:
+        return v.positive(a, name, who, allow_zero=allow_zero)
+    return v.finite(a, name, who)
+
+
+def _refuse_concrete(x, name, who, *, allow_zero=False, sign=True):
+    """For `__check_init__`: ValueError if the concrete scalar `x` is not finite (and, with `sign`,
+    not positive, or negative with `allow_zero`). A traced `x` was checked by
+    `_scalar_parameter`."""
+    if not v.is_concrete(x):
+        return
+    value = float(x)
+    if not np.isfinite(value):
+        v.fail(who, name, "to be a finite number", x)
+    if sign and not (value >= 0 if allow_zero else value > 0):
+        v.fail(who, name, "to be " + ("non-negative" if allow_zero else "positive"), x)
+
+
+def _scalar_energy(energy_fn, x, who):
+    """Trace `energy_fn` once on one configuration: it must return one real scalar."""
+    v.energy_per_sample(energy_fn, x.shape[1:], x.dtype, who)
 
 
 class SamplerState(eqx.Module):
@@ -34,7 +72,10 @@ class AbstractSampler(eqx.Module):
 
     Subclasses implement `energy(x)`, and `step(state, key) -> (state, acceptance)` where
     `acceptance` is the fraction of accepted proposals of that step (for cluster updates, the
-    fraction of sites flipped).
+    fraction of sites flipped). They may override `check_initial(x0, who)`, which
+    [`diffsci.physics.sample`][] calls once on the batch of initial configurations (the default
+    asks for an array with a leading axis of at least one chain); `init` and `step` do not
+    check their input, so that nothing is checked inside the loop over steps.
     """
 
     @abc.abstractmethod
@@ -44,6 +85,19 @@ class AbstractSampler(eqx.Module):
     def init(self, x: Array) -> SamplerState:
         x = jnp.asarray(x)
         return SamplerState(x=x, energy=self.energy(x))
+
+    def check_initial(self, x0: Array, who: str = "sample") -> Array:
+        """The initial configurations `x0` (leading axis: chains), checked for this sampler;
+        errors name `who`, the function the user called. Default: any array of rank >= 1 with
+        at least one chain."""
+        try:
+            x0 = jnp.asarray(x0)
+        except (TypeError, ValueError):
+            v.fail(who, "x0", "to be an array of configurations", x0, TypeError)
+        if x0.ndim < 1 or x0.shape[0] < 1:
+            v.fail(who, "x0", "to have a leading axis of chains (at least one)",
+                   f"shape {x0.shape}", described=True)
+        return x0
 
     @abc.abstractmethod
     def step(self, state: SamplerState, key: PRNGKeyArray) -> tuple[SamplerState, Array]:
@@ -56,6 +110,15 @@ def _accept(key, log_ratio):
     return jnp.log(u) < log_ratio
 
 
+def _spin_chains(x0, n, dtype, who):
+    """Initial spins of shape (chains, n), promoted to `dtype` if integer, +-1 at run time."""
+    x = v.float_array(x0, "x0", who, ndim=2, dtype=dtype)
+    if x.shape[0] < 1 or x.shape[1] != n:
+        v.fail(who, "x0", f"to have shape (chains, {n}): at least one chain of {n} spins",
+               f"shape {x.shape}", described=True)
+    return v.spins(x, "x0", who)
+
+
 class IsingMetropolis(AbstractSampler):
     r"""Single-spin-flip Metropolis for Ising models with arbitrary couplings.
 
@@ -66,9 +129,14 @@ class IsingMetropolis(AbstractSampler):
     **Arguments:**
 
     - `couplings`: the coupling matrix, shape `(n, n)` (convention of
-      [`diffsci.physics.ising_energy`][]).
-    - `beta`: inverse temperature.
+      [`diffsci.physics.ising_energy`][]: symmetric, zero diagonal).
+    - `beta`: inverse temperature, a finite real scalar (any sign).
     - `h`: field, shape `(n,)`, or `None`.
+
+    Checks, once at construction: shapes (trace time); `beta` finite (`ValueError` when
+    concrete, a run-time check when traced); `couplings` finite, symmetric to $\sqrt\epsilon$
+    relative and with a zero diagonal, `h` finite (run time).
+    `check_initial` (called by `sample`) asks for spins $\pm 1$ of shape `(chains, n)`.
     """
 
     couplings: Float[Array, "n n"]
@@ -76,14 +144,21 @@ class IsingMetropolis(AbstractSampler):
     h: Float[Array, " n"]
 
     def __init__(self, couplings, beta, h=None):
-        self.couplings = _symmetric_couplings(couplings)
-        n = self.couplings.shape[0]
-        self.beta = jnp.asarray(beta, self.couplings.dtype)
-        dtype = self.couplings.dtype
-        self.h = jnp.zeros(n, dtype) if h is None else jnp.asarray(h, dtype)
+        who = "IsingMetropolis"
+        self.couplings = _couplings(couplings, who)
+        n, dtype = self.couplings.shape[0], self.couplings.dtype
+        self.beta = _scalar_parameter(beta, "beta", who, sign=False).astype(dtype)
+        self.h = _field(h, n, dtype, who)
+
+    def __check_init__(self):
+        _refuse_concrete(self.beta, "beta", "IsingMetropolis", sign=False)
 
     def energy(self, x):
-        return ising_energy(x, self.couplings, self.h)
+        # the couplings and field were checked at construction, the spins by `sample`
+        return _energy(x, self.couplings, self.h)
+
+    def check_initial(self, x0, who="sample"):
+        return _spin_chains(x0, self.couplings.shape[0], self.couplings.dtype, who)
 
     def step(self, state, key):
         s = state.x
@@ -128,10 +203,15 @@ class Wolff(AbstractSampler):
 
     **Arguments:**
 
-    - `length`, `width`: the lattice sides (`width` defaults to `length`); spins are flattened
-      row-major, shape `(length * width,)`.
-    - `beta`: inverse temperature.
-    - `coupling`: the ferromagnetic coupling $J > 0$.
+    - `length`, `width`: the lattice sides, integers >= 2 (`width` defaults to `length`); spins
+      are flattened row-major, shape `(length * width,)`.
+    - `beta`: inverse temperature, $\beta \ge 0$ (the cluster rule needs $p \ge 0$; at
+      $\beta = 0$ it flips one random spin per step, which samples the uniform distribution).
+    - `coupling`: the ferromagnetic coupling $J > 0$, a Python number (it is static).
+
+    Checks, once at construction: the sides and `coupling` (trace time), `beta` finite and
+    non-negative (`ValueError` when concrete, a run-time check when traced). `check_initial`
+    (called by `sample`) asks for spins $\pm 1$ of shape `(chains, length * width)`.
     """
 
     neighbours: Array
@@ -139,15 +219,23 @@ class Wolff(AbstractSampler):
     coupling: float = eqx.field(static=True)
 
     def __init__(self, length, beta, *, width=None, coupling=1.0):
-        width = length if width is None else width
-        if length < 2 or width < 2 or coupling <= 0:
-            raise ValueError(
-                f"Wolff: needs sides >= 2 and a ferromagnetic coupling > 0; got length={length}, "
-                f"width={width}, coupling={coupling}"
-            )
+        who = "Wolff"
+        length = v.static_int(length, "length", who, minimum=2)
+        width = length if width is None else v.static_int(width, "width", who, minimum=2)
+        if isinstance(coupling, bool) or not isinstance(
+                coupling, int | float | np.integer | np.floating):
+            v.fail(who, "coupling", "to be a Python number (a static field)", coupling, TypeError)
+        if not (np.isfinite(coupling) and coupling > 0):
+            v.fail(who, "coupling", "to be a ferromagnetic coupling > 0 (finite)", coupling)
         self.neighbours = jnp.asarray(_square_neighbours(length, width))
-        self.beta = jnp.asarray(beta, jnp.result_type(float))
+        self.beta = _scalar_parameter(beta, "beta", who, allow_zero=True)
         self.coupling = float(coupling)
+
+    def __check_init__(self):
+        _refuse_concrete(self.beta, "beta", "Wolff", allow_zero=True)
+
+    def check_initial(self, x0, who="sample"):
+        return _spin_chains(x0, self.neighbours.shape[0], jnp.result_type(float), who)
 
     def energy(self, x):
         right, down = self.neighbours[:, 0], self.neighbours[:, 2]
@@ -196,8 +284,13 @@ class Metropolis(AbstractSampler):
 
     - `energy_fn`: the energy, `x -> scalar` for `x` of shape `(n, d)` (for example
       [`diffsci.physics.coulomb_energy`][]).
-    - `beta`: inverse temperature.
-    - `step_size`: the proposal width σ.
+    - `beta`: inverse temperature, finite.
+    - `step_size`: the proposal width σ > 0.
+
+    Checks, once at construction: `energy_fn` is callable, `beta` is finite and `step_size`
+    positive and finite (`ValueError` when concrete, a run-time check when traced).
+    `check_initial` (called by `sample`) asks for finite positions of shape `(chains, n, ...)`
+    on which `energy_fn` returns a scalar.
     """
 
     energy_fn: Callable = eqx.field(static=True)
@@ -205,9 +298,22 @@ class Metropolis(AbstractSampler):
     step_size: Float[Array, ""]
 
     def __init__(self, energy_fn, beta, step_size):
-        self.energy_fn = energy_fn
-        self.beta = jnp.asarray(beta, jnp.result_type(float))
-        self.step_size = jnp.asarray(step_size, jnp.result_type(float))
+        who = "Metropolis"
+        self.energy_fn = v.callable_arg(energy_fn, "energy_fn", who)
+        self.beta = _scalar_parameter(beta, "beta", who, sign=False)
+        self.step_size = _scalar_parameter(step_size, "step_size", who)
+
+    def __check_init__(self):
+        _refuse_concrete(self.beta, "beta", "Metropolis", sign=False)
+        _refuse_concrete(self.step_size, "step_size", "Metropolis")
+
+    def check_initial(self, x0, who="sample"):
+        x = v.float_array(x0, "x0", who)
+        if x.ndim < 2 or x.shape[0] < 1 or x.shape[1] < 1:
+            v.fail(who, "x0", "to have shape (chains, n, ...): at least one chain of n >= 1 "
+                   "particles, moved one row at a time", f"shape {x.shape}", described=True)
+        _scalar_energy(self.energy_fn, x, who)
+        return v.finite(x, "x0", who)
 
     def energy(self, x):
         return self.energy_fn(x)
@@ -245,10 +351,15 @@ class HMC(AbstractSampler):
     **Arguments:**
 
     - `energy_fn`: the energy, `x -> scalar`, differentiable.
-    - `beta`: inverse temperature.
-    - `step_size`: the integration step.
-    - `num_steps`: integration steps per trajectory.
+    - `beta`: inverse temperature, finite.
+    - `step_size`: the integration step, > 0.
+    - `num_steps`: integration steps per trajectory, an integer >= 1.
     - `integrator`: a separable, reversible `diffsci.ode` solver.
+
+    Checks, once at construction: `energy_fn` callable, `num_steps` and `integrator` (trace
+    time), `beta` finite and `step_size` positive and finite (`ValueError` when concrete, a
+    run-time check when traced). `check_initial` (called by `sample`) asks for finite
+    configurations `(chains, ...)` on which `energy_fn` returns a scalar.
     """
 
     energy_fn: Callable = eqx.field(static=True)
@@ -258,53 +369,74 @@ class HMC(AbstractSampler):
     integrator: eqx.Module
 
     def __init__(self, energy_fn, beta, step_size, num_steps, *, integrator=None):
-        if integrator is None:
-            from diffsci.ode import Leapfrog
+        who = "HMC"
+        self.energy_fn = v.callable_arg(energy_fn, "energy_fn", who)
+        self.beta = _scalar_parameter(beta, "beta", who, sign=False)
+        self.step_size = _scalar_parameter(step_size, "step_size", who)
+        self.num_steps = v.static_int(num_steps, "num_steps", who, minimum=1)
+        self.integrator = _hmc_integrator(integrator, who)
 
-            integrator = Leapfrog()
-        if not getattr(integrator, "separable", False):
-            raise ValueError(
-                f"HMC: the integrator must be a separable symplectic diffsci.ode solver (Leapfrog, "
-                f"Yoshida4), got {type(integrator).__name__}"
-            )
-        if num_steps < 1:
-            raise ValueError(f"HMC: num_steps must be >= 1, got {num_steps}")
-        self.energy_fn = energy_fn
-        self.beta = jnp.asarray(beta, jnp.result_type(float))
-        self.step_size = jnp.asarray(step_size, jnp.result_type(float))
-        self.num_steps = int(num_steps)
-        self.integrator = integrator
+    def __check_init__(self):
+        _refuse_concrete(self.beta, "beta", "HMC", sign=False)
+        _refuse_concrete(self.step_size, "step_size", "HMC")
+
+    def check_initial(self, x0, who="sample"):
+        x = v.float_array(x0, "x0", who)
+        if x.ndim < 1 or x.shape[0] < 1:
+            v.fail(who, "x0", "to have a leading axis of chains (at least one)",
+                   f"shape {x.shape}", described=True)
+        _scalar_energy(self.energy_fn, x, who)
+        return v.finite(x, "x0", who)
 
     def energy(self, x):
         return self.energy_fn(x)
 
-    def _vector_field(self, t, y, args):
-        x, p = y
-        return p, -self.beta * jax.grad(self.energy_fn)(x)
-
     def step(self, state, key):
-        k_mom, k_acc = jax.random.split(key)
-        x0 = state.x
-        p0 = jax.random.normal(k_mom, x0.shape, x0.dtype)
-        f = self._vector_field
-        h = self.step_size.astype(x0.dtype)
-        zero = jnp.zeros((), x0.dtype)
-        sol = self.integrator.init(f, zero, (x0, p0), None)
-        sol = jax.lax.fori_loop(
-            0,
-            self.num_steps,
-            lambda j, c: self.integrator.step(f, j * h, (j + 1) * h, c, None),
-            sol,
-        )
-        x1, p1 = self.integrator.output(sol)
-        e1 = self.energy_fn(x1)
-        h0 = self.beta * state.energy + 0.5 * jnp.sum(p0 * p0)
-        h1 = self.beta * e1 + 0.5 * jnp.sum(p1 * p1)
-        ok = _accept(k_acc, h0 - h1)
-        return (
-            SamplerState(jnp.where(ok, x1, x0), jnp.where(ok, e1, state.energy)),
-            ok.astype(x0.dtype),
-        )
+        return _hmc_step(self.energy_fn, self.beta, self.step_size, self.num_steps,
+                         self.integrator, state, key)
+
+
+def _hmc_integrator(integrator, who):
+    """The integrator of an HMC kernel: `Leapfrog()` by default, else a separable solver."""
+    if integrator is None:
+        from diffsci.ode import Leapfrog
+
+        return Leapfrog()
+    if not getattr(integrator, "separable", False):
+        v.fail(who, "integrator", "to be a separable symplectic diffsci.ode solver (Leapfrog, "
+               "Yoshida4)", integrator, TypeError)
+    return integrator
+
+
+def _hmc_step(energy_fn, beta, step_size, num_steps, integrator, state, key):
+    """One HMC trajectory and its Metropolis test (the kernel of `HMC` and `LatentHMC`), with
+    no checks: its parameters were checked once, by the constructors."""
+
+    def vector_field(t, y, args):
+        x, p = y
+        return p, -beta * jax.grad(energy_fn)(x)
+
+    k_mom, k_acc = jax.random.split(key)
+    x0 = state.x
+    p0 = jax.random.normal(k_mom, x0.shape, x0.dtype)
+    h = step_size.astype(x0.dtype)
+    zero = jnp.zeros((), x0.dtype)
+    sol = integrator.init(vector_field, zero, (x0, p0), None)
+    sol = jax.lax.fori_loop(
+        0,
+        num_steps,
+        lambda j, c: integrator.step(vector_field, j * h, (j + 1) * h, c, None),
+        sol,
+    )
+    x1, p1 = integrator.output(sol)
+    e1 = energy_fn(x1)
+    h0 = beta * state.energy + 0.5 * jnp.sum(p0 * p0)
+    h1 = beta * e1 + 0.5 * jnp.sum(p1 * p1)
+    ok = _accept(k_acc, h0 - h1)
+    return (
+        SamplerState(jnp.where(ok, x1, x0), jnp.where(ok, e1, state.energy)),
+        ok.astype(x0.dtype),
+    )
 
 
 class SampleResult(eqx.Module):
@@ -398,20 +530,39 @@ def sample(
     **Returns:**
 
     A [`diffsci.physics.SampleResult`][].
-    """
-    from diffsci.utils import run_chunked
 
-    x0 = jnp.asarray(x0)
-    if x0.ndim < 1:
-        raise ValueError("sample: x0 needs a leading axis of chains")
-    if steps < 1:
-        raise ValueError(f"sample: steps must be >= 1, got {steps}")
+    Checks, once before the first step (never inside the loop): the kinds of `sampler`, `key`
+    (a JAX random key, not an int seed), `observable`, `checkpoint_dir`, `progress` and
+    `sharding`; `steps` and `chunk_steps` are integers >= 1; `x0` passes the sampler's
+    `check_initial` (for the Ising samplers: spins $\pm 1$ of shape `(chains, n)`, so 0/1
+    occupations are refused; for `Metropolis` and `HMC`: finite positions on which the energy
+    is a scalar).
+    """
+    from diffsci.utils import ProgressBar, run_chunked
+
+    who = "sample"
+    if not isinstance(sampler, AbstractSampler):
+        v.fail(who, "sampler", "to be a diffsci.physics.AbstractSampler (IsingMetropolis, Wolff, "
+               "Metropolis, HMC, LatentHMC)", sampler, TypeError)
+    key = v.prng_key(key, "key", who)
+    steps = v.static_int(steps, "steps", who, minimum=1)
+    if chunk_steps is not None:
+        chunk_steps = v.static_int(chunk_steps, "chunk_steps", who, minimum=1)
+    if observable is not None:
+        v.callable_arg(observable, "observable", who)
+    if checkpoint_dir is not None and not isinstance(checkpoint_dir, str | os.PathLike):
+        v.fail(who, "checkpoint_dir", "to be a folder (a str or a Path) or None", checkpoint_dir,
+               TypeError)
+    if not isinstance(progress, bool | np.bool_ | ProgressBar):
+        v.fail(who, "progress", "to be True or False (or a diffsci.utils.ProgressBar)", progress,
+               TypeError)
+    if sharding is not None and not isinstance(sharding, jax.sharding.Sharding):
+        v.fail(who, "sharding", "to be a jax.sharding.Sharding or None", sharding, TypeError)
+    x0 = sampler.check_initial(x0, who)
     if sharding is not None:
         x0 = _place(x0, sharding)
     state = _init_chains(sampler, x0)
-    chunk = steps if chunk_steps is None else int(chunk_steps)
-    if chunk < 1:
-        raise ValueError(f"sample: chunk_steps must be >= 1, got {chunk_steps}")
+    chunk = steps if chunk_steps is None else chunk_steps
     num_chunks = -(-steps // chunk)
 
     def run_chunk(state, i):

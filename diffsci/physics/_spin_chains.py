@@ -19,10 +19,24 @@ time and $O(2^L)$ memory; nothing of size $2^L \times 2^L$ is ever formed.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 import equinox as eqx
 import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, Float, Inexact
+
+from diffsci._internal._validate import (
+    check,
+    fail,
+    finite,
+    float_array,
+    index_in_range,
+    static_int,
+)
+
+from ._model_checks import flag, float_dtype
 
 __all__ = [
     "TransverseFieldIsing",
@@ -33,12 +47,13 @@ __all__ = [
 ]
 
 
-def _num_sites_of(psi, num_sites):
-    if psi.size != 2**num_sites:
-        raise ValueError(
-            f"expected a state of 2**{num_sites} = {2**num_sites} entries, got shape "
-            f"{tuple(psi.shape)}"
-        )
+def _state(v, num_sites, name, who):
+    """`v` as a floating or complex array of $2^L$ entries (integers promoted), else an error."""
+    v = float_array(v, name, who, complex_ok=True)
+    if v.size != 2**num_sites:
+        fail(who, name, f"to have 2**{num_sites} = {2**num_sites} entries (num_sites = "
+             f"{num_sites})", f"shape {tuple(v.shape)}", described=True)
+    return v
 
 
 def _flip(v, site, num_sites):
@@ -59,20 +74,38 @@ def _bonds(num_sites, periodic):
     return [(b, (b + 1) % num_sites) for b in range(last)]
 
 
-def _check_sites(name, num_sites, periodic):
-    if not isinstance(num_sites, int) or num_sites < 2:
-        raise ValueError(f"{name}: `num_sites` must be an integer >= 2, got {num_sites!r}")
+def _check_sites(who, num_sites, periodic):
+    static_int(num_sites, "num_sites", who, minimum=2)
+    flag(periodic, "periodic", who)
     if periodic and num_sites < 3:
-        raise ValueError(f"{name}: a periodic chain needs at least 3 sites, got {num_sites}")
+        fail(who, "num_sites", "to be >= 3 for periodic=True (a periodic chain needs at least 3 "
+             "sites: with 2 the two bonds would join the same pair)", num_sites)
+
+
+def _num_sites(num_sites, who):
+    return static_int(num_sites, "num_sites", who, minimum=1)
 
 
 def _param(params, name, size, model):
+    who = f"{model}.matvec"
+    if not isinstance(params, Mapping):
+        fail(who, "params", "to be a dict of arrays (made by `params(...)`)", params, TypeError)
     if name not in params:
-        raise ValueError(f"{model}: `params` has no entry {name!r}; expected keys {list(params)}")
-    x = jnp.asarray(params[name])
-    if x.shape != (size,):
-        raise ValueError(f"{model}: `params[{name!r}]` must have shape ({size},), got {x.shape}")
-    return x
+        fail(who, "params", f"to have an entry {name!r}", f"keys {list(params)}", described=True)
+    return float_array(params[name], f"params[{name!r}]", who, shape=(size,))
+
+
+def _broadcast(x, size, name, who, dtype, validate):
+    """A scalar or an array of shape `(size,)` as an array of shape `(size,)`, promoted to a
+    float dtype; with `validate`, a runtime check that it is finite."""
+    a = float_array(x, name, who, dtype=dtype)
+    if a.ndim > 1 or (a.ndim == 1 and a.shape[0] != size):
+        fail(who, name, f"to be a scalar or have shape ({size},)", f"shape {a.shape}",
+             described=True)
+    if dtype is not None:
+        a = a.astype(dtype)
+    a = jnp.broadcast_to(a, (size,))
+    return finite(a, name, who) if validate else a
 
 
 class TransverseFieldIsing(eqx.Module):
@@ -88,6 +121,8 @@ class TransverseFieldIsing(eqx.Module):
 
     - `num_sites`: $L$, so states have $2^L$ entries.
     - `periodic`: periodic (`True`) or open (`False`) boundaries.
+
+    Checked: `num_sites` an integer $\ge 2$ ($\ge 3$ when periodic), `periodic` a bool.
     """
 
     num_sites: int = eqx.field(static=True)
@@ -104,10 +139,17 @@ class TransverseFieldIsing(eqx.Module):
     def dim(self) -> int:
         return 2**self.num_sites
 
-    def params(self, J=1.0, h=1.0, dtype=None) -> dict:
-        """Parameters with coupling(s) `J` and field(s) `h`, scalars or per-bond/per-site arrays."""
-        J = jnp.broadcast_to(jnp.asarray(J, dtype), (self.num_bonds,))
-        h = jnp.broadcast_to(jnp.asarray(h, dtype), (self.num_sites,))
+    def params(self, J=1.0, h=1.0, dtype=None, *, validate: bool = True) -> dict:
+        """Parameters with coupling(s) `J` and field(s) `h`, scalars or per-bond/per-site arrays.
+
+        Checked: `J` a scalar or of shape `(num_bonds,)`, `h` a scalar or of shape
+        `(num_sites,)`, `dtype` a float dtype; with `validate` (default) a runtime check that
+        they are finite (switch it off where the parameters are rebuilt at every step of a
+        loop)."""
+        who = "TransverseFieldIsing.params"
+        dtype = None if dtype is None else float_dtype(dtype, "dtype", who)
+        J = _broadcast(J, self.num_bonds, "J", who, dtype, validate)
+        h = _broadcast(h, self.num_sites, "h", who, dtype, validate)
         return {"J": J, "h": h}
 
     def diagonal(self, params) -> Float[Array, " dim"]:
@@ -121,9 +163,12 @@ class TransverseFieldIsing(eqx.Module):
         return diag
 
     def matvec(self, params, v: Inexact[Array, "..."]) -> Inexact[Array, "..."]:
-        """$H v$ for `v` with $2^L$ entries (any shape); the result has the shape of `v`."""
+        """$H v$ for `v` with $2^L$ entries (any shape); the result has the shape of `v`.
+
+        Checked at trace time: `params` has the entries and shapes of `params(...)`, `v` has
+        $2^L$ entries (integer `v` is promoted to the default float)."""
         L = self.num_sites
-        _num_sites_of(v, L)
+        v = _state(v, L, "v", "TransverseFieldIsing.matvec")
         h = _param(params, "h", L, "TransverseFieldIsing")
         x = v.reshape(-1)
         out = self.diagonal(params).astype(x.dtype) * x
@@ -152,6 +197,8 @@ class XXZChain(eqx.Module):
 
     - `num_sites`: $L$, so states have $2^L$ entries.
     - `periodic`: periodic (`True`) or open (`False`) boundaries.
+
+    Checked: `num_sites` an integer $\ge 2$ ($\ge 3$ when periodic), `periodic` a bool.
     """
 
     num_sites: int = eqx.field(static=True)
@@ -168,28 +215,43 @@ class XXZChain(eqx.Module):
     def dim(self) -> int:
         return 2**self.num_sites
 
-    def params(self, J=1.0, Delta=1.0, h=0.0, phi=None, dtype=None) -> dict:
-        """Parameters from scalars or per-bond/per-site arrays; `phi=None` gives a real chain."""
+    def params(self, J=1.0, Delta=1.0, h=0.0, phi=None, dtype=None, *,
+               validate: bool = True) -> dict:
+        """Parameters from scalars or per-bond/per-site arrays; `phi=None` gives a real chain.
+
+        Checked: `J`, `Delta`, `phi` scalars or of shape `(num_bonds,)`, `h` a scalar or of
+        shape `(num_sites,)`, `dtype` a float dtype; with `validate` (default) a runtime check
+        that they are finite (switch it off where the parameters are rebuilt at every step of a
+        loop)."""
+        who = "XXZChain.params"
+        dtype = None if dtype is None else float_dtype(dtype, "dtype", who)
+        nb, L = self.num_bonds, self.num_sites
         out = {
-            "J": jnp.broadcast_to(jnp.asarray(J, dtype), (self.num_bonds,)),
-            "Delta": jnp.broadcast_to(jnp.asarray(Delta, dtype), (self.num_bonds,)),
-            "h": jnp.broadcast_to(jnp.asarray(h, dtype), (self.num_sites,)),
+            "J": _broadcast(J, nb, "J", who, dtype, validate),
+            "Delta": _broadcast(Delta, nb, "Delta", who, dtype, validate),
+            "h": _broadcast(h, L, "h", who, dtype, validate),
         }
         if phi is not None:
-            out["phi"] = jnp.broadcast_to(jnp.asarray(phi, dtype), (self.num_bonds,))
+            out["phi"] = _broadcast(phi, nb, "phi", who, dtype, validate)
         return out
 
     def matvec(self, params, v: Inexact[Array, "..."]) -> Inexact[Array, "..."]:
-        """$H v$ for `v` with $2^L$ entries (any shape); the result has the shape of `v`."""
+        """$H v$ for `v` with $2^L$ entries (any shape); the result has the shape of `v`.
+
+        Checked at trace time: `params` has the entries and shapes of `params(...)`, `v` has
+        $2^L$ entries (integer `v` is promoted to the default float) and is complex when
+        `params` has Peierls phases."""
         L = self.num_sites
         nb = self.num_bonds
-        _num_sites_of(v, L)
+        who = "XXZChain.matvec"
+        v = _state(v, L, "v", who)
         J = _param(params, "J", nb, "XXZChain")
         Delta = _param(params, "Delta", nb, "XXZChain")
         h = _param(params, "h", L, "XXZChain")
         phi = _param(params, "phi", nb, "XXZChain") if "phi" in params else None
         if phi is not None and not jnp.issubdtype(v.dtype, jnp.complexfloating):
-            raise ValueError("XXZChain: with Peierls phases `phi` the state must be complex")
+            fail(who, "v", "to be complex when `params` has Peierls phases `phi` (the twisted "
+                 "chain is complex Hermitian)", f"dtype {v.dtype}", described=True)
         x = v.reshape(-1)
         rdtype = jnp.finfo(x.dtype).dtype
         idx = lax.iota(jnp.int32, 2**L)
@@ -213,15 +275,30 @@ class XXZChain(eqx.Module):
     __call__ = matvec
 
 
-def _probabilities(psi, num_sites):
-    _num_sites_of(psi, num_sites)
-    x = psi.reshape(-1)
-    return jnp.real(x * jnp.conj(x))
+def _normalized(psi, num_sites, who, validate):
+    """The flat state; with `validate`, a runtime error unless it is finite and normalized
+    (sum |psi|^2 = 1 within ten times the square root of the dtype's epsilon)."""
+    x = _state(psi, num_sites, "psi", who).reshape(-1)
+    if not validate:
+        return x
+    norm = jnp.sum(jnp.real(x * jnp.conj(x)))
+    tol = 10 * math.sqrt(float(jnp.finfo(x.dtype).eps))
+    return check(x, ~(jnp.abs(norm - 1) <= tol),
+                 f"{who}: expected `psi` to be a finite, normalized state (sum |psi|^2 = 1); "
+                 "divide it by its norm")
 
 
-def expect_z(psi: Inexact[Array, "..."], num_sites: int) -> Float[Array, " L"]:
-    r"""$\langle\sigma^z_i\rangle$ for every site of a normalized state with $2^L$ entries."""
-    p = _probabilities(psi, num_sites)
+def expect_z(psi: Inexact[Array, "..."], num_sites: int, *, validate: bool = True
+             ) -> Float[Array, " L"]:
+    r"""$\langle\sigma^z_i\rangle$ for every site of a normalized state with $2^L$ entries.
+
+    Checked: `num_sites` an integer $\ge 1$, `psi` with $2^L$ entries (integers promoted); with
+    `validate` (default) a runtime check that `psi` is finite and normalized.
+    """
+    who = "expect_z"
+    num_sites = _num_sites(num_sites, who)
+    x = _normalized(psi, num_sites, who, validate)
+    p = jnp.real(x * jnp.conj(x))
     out = []
     for i in range(num_sites):
         q = p.reshape(2**i, 2, 2 ** (num_sites - 1 - i)).sum(axis=(0, 2))
@@ -229,18 +306,35 @@ def expect_z(psi: Inexact[Array, "..."], num_sites: int) -> Float[Array, " L"]:
     return jnp.stack(out)
 
 
-def expect_x(psi: Inexact[Array, "..."], num_sites: int) -> Float[Array, " L"]:
-    r"""$\langle\sigma^x_i\rangle$ for every site of a normalized state with $2^L$ entries."""
-    _num_sites_of(psi, num_sites)
-    x = psi.reshape(-1)
+def expect_x(psi: Inexact[Array, "..."], num_sites: int, *, validate: bool = True
+             ) -> Float[Array, " L"]:
+    r"""$\langle\sigma^x_i\rangle$ for every site of a normalized state with $2^L$ entries.
+
+    Checked: `num_sites` an integer $\ge 1$, `psi` with $2^L$ entries (integers promoted); with
+    `validate` (default) a runtime check that `psi` is finite and normalized.
+    """
+    who = "expect_x"
+    num_sites = _num_sites(num_sites, who)
+    x = _normalized(psi, num_sites, who, validate)
     return jnp.stack(
         [jnp.real(jnp.vdot(x, _flip(x, i, num_sites))) for i in range(num_sites)]
     )
 
 
-def correlation_zz(psi: Inexact[Array, "..."], num_sites: int, i: int, j: int) -> Array:
-    r"""$\langle\sigma^z_i\sigma^z_j\rangle$ of a normalized state with $2^L$ entries."""
-    p = _probabilities(psi, num_sites)
+def correlation_zz(psi: Inexact[Array, "..."], num_sites: int, i: int, j: int, *,
+                   validate: bool = True) -> Array:
+    r"""$\langle\sigma^z_i\sigma^z_j\rangle$ of a normalized state with $2^L$ entries.
+
+    Checked: `num_sites` an integer $\ge 1$, `psi` with $2^L$ entries (integers promoted), the
+    sites `i`, `j` in $[0, L)$ (at once when they are Python integers, at run time when they are
+    traced); with `validate` (default) a runtime check that `psi` is finite and normalized.
+    """
+    who = "correlation_zz"
+    num_sites = _num_sites(num_sites, who)
+    i = index_in_range(i, num_sites, "i", who)
+    j = index_in_range(j, num_sites, "j", who)
+    x = _normalized(psi, num_sites, who, validate)
+    p = jnp.real(x * jnp.conj(x))
     idx = lax.iota(jnp.int32, 2**num_sites)
     zz = (_z(i, num_sites, idx) * _z(j, num_sites, idx)).astype(p.dtype)
     return jnp.sum(p * zz)

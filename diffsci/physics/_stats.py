@@ -10,6 +10,18 @@ correlated samples is $\sigma^2 \, 2\tau_\mathrm{int} / N$ and the effective sam
 $N / (2 \tau_\mathrm{int})$. Uncorrelated samples have $\tau_\mathrm{int} = 1/2$; an AR(1) process
 $x_t = \rho x_{t-1} + \xi_t$ has $\tau_\mathrm{int} = \frac{1 + \rho}{2 (1 - \rho)}$.
 (Sokal, *Monte Carlo methods in statistical mechanics*, Cargèse lectures 1996, eq. (2.16).)
+
+Every function checks its chain: a real array (integers promoted) of shape `(steps,)` or
+`(steps, chains)` with at least 2 steps and 1 chain (trace time), finite (run time).
+
+A frozen chain (every chain constant: a sampler that never moved, e.g. deep in an ordered phase)
+has no fluctuation, so $\rho(t) = C(t)/C(0)$ is $0/0$. It is defined as $\rho(t) = 1$ at every
+lag, the limit of a chain whose moves become vanishingly rare (AR(1) with $\rho \to 1$): a chain
+that never moves holds one configuration's worth of information, not $N$. So
+`autocorrelation_time` gives the largest $\tau$ its window can show, $n - \frac12$, with
+`reliable = False`, and `effective_sample_size` about one sample per two chains; the error of
+the mean (`binning_error`) is 0, as the data show. A constant chain among moving ones adds
+nothing to $C(t)$ and is simply outweighed.
 """
 
 from __future__ import annotations
@@ -18,18 +30,39 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from diffsci._internal import _validate as v
 
-def _as_chains(x):
-    x = jnp.asarray(x)
+
+def _as_chains(x, who):
+    """The chain as a float array of shape (steps, chains): at least 2 steps and 1 chain,
+    finite at run time."""
+    x = v.float_array(x, "x", who)
+    shape = x.shape
     if x.ndim == 1:
         x = x[:, None]
-    if x.ndim != 2:
-        raise ValueError(f"expected a chain of shape (steps,) or (steps, chains), got {x.shape}")
-    if x.shape[0] < 2:
-        raise ValueError(f"need at least 2 steps, got shape {x.shape}")
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
-    return x
+    if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
+        v.fail(who, "x", "to be a chain of shape (steps,) or (steps, chains) with at least 2 "
+               "steps and 1 chain", f"shape {shape}", described=True)
+    return v.finite(x, "x", who)
+
+
+def _window_factor(c, who):
+    """Sokal's window factor: a positive number (run-time check when traced)."""
+    return v.static_positive(c, "c", who)
+
+
+def _rho(x):
+    """The normalized autocorrelation of a checked chain (steps, chains); 1 at every lag when
+    every chain is constant (see the module docstring)."""
+    n = x.shape[0]
+    constant = jnp.all(x == x[:1], axis=0)  # a constant chain contributes exactly nothing
+    y = jnp.where(constant, 0.0, x - jnp.mean(x, axis=0))
+    size = 1 << (2 * n - 1).bit_length()
+    f = jnp.fft.rfft(y, n=size, axis=0)
+    c = jnp.fft.irfft(f * jnp.conj(f), n=size, axis=0)[:n] / n
+    c = jnp.mean(c, axis=1)
+    frozen = c[0] == 0
+    return jnp.where(frozen, 1.0, c / jnp.where(frozen, 1.0, c[0]))
 
 
 def autocorrelation(x: Float[Array, "steps ..."]) -> Float[Array, " steps"]:
@@ -44,16 +77,10 @@ def autocorrelation(x: Float[Array, "steps ..."]) -> Float[Array, " steps"]:
 
     **Returns:**
 
-    $\rho$, shape `(steps,)`, with $\rho(0) = 1$.
+    $\rho$, shape `(steps,)`, with $\rho(0) = 1$; $\rho \equiv 1$ for a frozen chain (all
+    chains constant; see the module docstring).
     """
-    x = _as_chains(x)
-    n = x.shape[0]
-    y = x - jnp.mean(x, axis=0)
-    size = 1 << (2 * n - 1).bit_length()
-    f = jnp.fft.rfft(y, n=size, axis=0)
-    c = jnp.fft.irfft(f * jnp.conj(f), n=size, axis=0)[:n] / n
-    c = jnp.mean(c, axis=1)
-    return c / c[0]
+    return _rho(_as_chains(x, "autocorrelation"))
 
 
 class AutocorrelationTime(eqx.Module):
@@ -86,15 +113,21 @@ def autocorrelation_time(x: Float[Array, "steps ..."], *, c: float = 5.0) -> Aut
     **Arguments:**
 
     - `x`: the chain, shape `(steps,)` or `(steps, chains)`.
-    - `c`: the window factor (5 for nearly exponential decay; up to 10 for slower tails).
+    - `c`: the window factor, > 0 (5 for nearly exponential decay; up to 10 for slower tails).
 
     **Returns:**
 
-    An [`diffsci.physics.AutocorrelationTime`][] record.
+    An [`diffsci.physics.AutocorrelationTime`][] record. For a frozen chain (all chains
+    constant) $\rho \equiv 1$, so no window satisfies the rule: $\tau = n - \frac12$, the
+    largest the chain can show, with `reliable = False` (see the module docstring).
     """
-    x = _as_chains(x)
+    return _autocorrelation_time(_as_chains(x, "autocorrelation_time"),
+                                 _window_factor(c, "autocorrelation_time"))
+
+
+def _autocorrelation_time(x, c):
     n, chains = x.shape
-    rho = autocorrelation(x)
+    rho = _rho(x)
     taus = jnp.cumsum(rho) - 0.5  # taus[M] = 1/2 + sum_{t=1}^{M} rho(t)
     windows = jnp.arange(n)
     ok = (windows >= c * taus) & (windows > 0)
@@ -115,13 +148,14 @@ def integrated_autocorr_time(x: Float[Array, "steps ..."], *, c: float = 5.0) ->
     **Arguments:**
 
     - `x`: the chain, shape `(steps,)` or `(steps, chains)`.
-    - `c`: the window factor.
+    - `c`: the window factor, > 0.
 
     **Returns:**
 
-    $\tau_\mathrm{int}$ in units of steps.
+    $\tau_\mathrm{int}$ in units of steps ($n - \frac12$ for a frozen chain).
     """
-    return autocorrelation_time(x, c=c).tau
+    who = "integrated_autocorr_time"
+    return _autocorrelation_time(_as_chains(x, who), _window_factor(c, who)).tau
 
 
 def effective_sample_size(x: Float[Array, "steps ..."], *, c: float = 5.0) -> Float[Array, ""]:
@@ -130,14 +164,16 @@ def effective_sample_size(x: Float[Array, "steps ..."], *, c: float = 5.0) -> Fl
     **Arguments:**
 
     - `x`: the chain, shape `(steps,)` or `(steps, chains)` ($N$ = steps x chains).
-    - `c`: the window factor of [`diffsci.physics.integrated_autocorr_time`][].
+    - `c`: the window factor of [`diffsci.physics.integrated_autocorr_time`][], > 0.
 
     **Returns:**
 
-    The effective sample size.
+    The effective sample size (for a frozen chain $N/(2n - 1)$, about half the number of
+    chains: a chain that never moved holds one sample).
     """
-    x = _as_chains(x)
-    return x.size / (2 * integrated_autocorr_time(x, c=c))
+    who = "effective_sample_size"
+    x = _as_chains(x, who)
+    return x.size / (2 * _autocorrelation_time(x, _window_factor(c, who)).tau)
 
 
 class BinningResult(eqx.Module):
@@ -173,19 +209,20 @@ def binning_error(x: Float[Array, "steps ..."], *, min_bins: int = 32) -> Binnin
     **Arguments:**
 
     - `x`: the chain, shape `(steps,)` or `(steps, chains)`.
-    - `min_bins`: the least number of bins the quoted estimate may use.
+    - `min_bins`: the least number of bins the quoted estimate may use, an integer >= 2.
 
     **Returns:**
 
-    A [`diffsci.physics.BinningResult`][].
+    A [`diffsci.physics.BinningResult`][]. A frozen chain has `error` 0 at every level.
     """
-    x = _as_chains(x)
+    who = "binning_error"
+    x = _as_chains(x, who)
+    min_bins = v.static_int(min_bins, "min_bins", who, minimum=2)
     n, chains = x.shape
     if chains * n < 2 * min_bins:
-        raise ValueError(
-            f"binning_error: {chains * n} samples are too few for {min_bins} bins; lower "
-            "`min_bins` or run longer"
-        )
+        v.fail(who, "x", f"to hold at least 2 * min_bins = {2 * min_bins} samples (too few "
+               f"for {min_bins} bins; lower `min_bins` or run longer)",
+               f"{chains * n} samples", described=True)
     sizes, errors, bins = [], [], []
     b = 1
     while chains * (n // b) >= min_bins:

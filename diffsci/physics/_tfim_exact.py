@@ -29,6 +29,10 @@ from __future__ import annotations
 import equinox as eqx
 import numpy as np
 
+from diffsci._internal._validate import fail, static_int
+
+from ._model_checks import real_number
+
 __all__ = ["TFIMExact", "tfim_exact"]
 
 
@@ -57,15 +61,17 @@ def tfim_exact(num_sites: int, g: float) -> TFIMExact:
     - `num_sites`: the even number of spins $N \ge 2$.
     - `g`: the transverse field (a Python or NumPy float, $g \ge 0$).
 
+    Checked: `num_sites` an even integer $\ge 2$, `g` a finite static number $\ge 0$.
+
     **Returns:**
 
     A `TFIMExact` record, computed in NumPy float64 (an independent reference, no JAX).
     """
-    if not isinstance(num_sites, (int, np.integer)) or num_sites < 2 or num_sites % 2:
-        raise ValueError(f"tfim_exact: `num_sites` must be an even integer >= 2, got {num_sites}")
-    g = float(g)
-    if g < 0:
-        raise ValueError(f"tfim_exact: `g` must be non-negative, got {g}")
+    num_sites = static_int(num_sites, "num_sites", "tfim_exact", minimum=2)
+    if num_sites % 2:
+        fail("tfim_exact", "num_sites", "to be an even integer >= 2 (the closed form is that of "
+             "the even-parity sector)", num_sites)
+    g = real_number(g, "g", "tfim_exact", minimum=0.0, strict=False)
     n = np.arange(1, num_sites // 2 + 1)
     k = (2 * n - 1) * np.pi / num_sites
     s = np.sqrt(1.0 + g * g - 2.0 * g * np.cos(k))

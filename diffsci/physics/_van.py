@@ -29,8 +29,16 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from diffsci._internal._validate import check, fail, float_array, positive, static_int
 from diffsci.utils import VariationalEstimate, variational_free_energy
 
+from ._model_checks import (
+    energy_per_configuration,
+    flag,
+    path_or_none,
+    prng_key,
+    real_number,
+)
 from ._samplers import _key_data
 
 
@@ -64,6 +72,9 @@ class VAN(eqx.Module):
     - `key`: random key for the initial weights.
     - `hidden`: widths of the hidden layers (default `(4n, 4n)`; `()` is the one-layer VAN).
     - `z2`: impose the spin-flip symmetry.
+
+    Checked: `n` an integer $\ge 1$, `hidden` a sequence of integers $\ge 1$, `key` a PRNG
+    key, `z2` a bool.
     """
 
     weights: list
@@ -74,7 +85,11 @@ class VAN(eqx.Module):
     z2: bool = eqx.field(static=True)
 
     def __init__(self, n, *, key, hidden=None, z2=True):
-        hidden = (4 * n, 4 * n) if hidden is None else tuple(hidden)
+        n = static_int(n, "n", "VAN", minimum=1)
+        key = prng_key(key, "key", "VAN")
+        hidden = (4 * n, 4 * n) if hidden is None else _hidden(hidden)
+        flag(z2, "z2", "VAN")
+        _check_sizes(n, hidden)
         dtype = jnp.result_type(float)
         sizes = [n, *hidden, n]
         keys = jax.random.split(key, len(sizes))
@@ -88,8 +103,13 @@ class VAN(eqx.Module):
         self.n = n
         self.z2 = bool(z2)
 
+    def __check_init__(self):
+        _check_sizes(self.n, self.hidden)
+
     def logits(self, s: Float[Array, " n"]) -> Float[Array, " n"]:
-        """Logits $\\ell_i(s_{<i})$ of $q(s_i = +1 \\mid s_{<i})$, for one configuration."""
+        """Logits $\\ell_i(s_{<i})$ of $q(s_i = +1 \\mid s_{<i})$, for one configuration of shape
+        `(n,)` (checked at trace time)."""
+        s = float_array(s, "s", "VAN.logits", shape=(self.n,))
         masks, direct = _made_masks(self.n, self.hidden)
         h = s
         for k, (w, b, m) in enumerate(zip(self.weights, self.biases, masks, strict=True)):
@@ -102,13 +122,18 @@ class VAN(eqx.Module):
         return jnp.sum(jax.nn.log_sigmoid(s * self.logits(s)))
 
     def log_prob(self, s: Float[Array, " n"]) -> Float[Array, ""]:
-        """$\\ln q(s)$ of one configuration of $\\pm1$ spins (vmap it for a batch)."""
+        """$\\ln q(s)$ of one configuration of $\\pm1$ spins, shape `(n,)` (checked at trace
+        time; vmap it for a batch)."""
+        s = float_array(s, "s", "VAN.log_prob", shape=(self.n,))
         if self.z2:
             return jnp.logaddexp(self._log_prob0(s), self._log_prob0(-s)) - jnp.log(2.0)
         return self._log_prob0(s)
 
     def sample(self, key: PRNGKeyArray, num: int) -> Float[Array, "num n"]:
-        """`num` exact, independent samples of $q$ (n sequential passes of the network)."""
+        """`num` exact, independent samples of $q$ (n sequential passes of the network); `num`
+        an integer $\\ge 1$."""
+        key = prng_key(key, "key", "VAN.sample")
+        num = static_int(num, "num", "VAN.sample", minimum=1)
         key_u, key_flip = jax.random.split(key)
         u = jax.random.uniform(key_u, (num, self.n), self.direct.dtype)
 
@@ -123,12 +148,48 @@ class VAN(eqx.Module):
         return s
 
 
-def reinforce_loss(model: VAN, samples, energies, beta):
+def _hidden(hidden):
+    """The hidden widths as a tuple of ints (`TypeError` for anything else)."""
+    if isinstance(hidden, str) or not hasattr(hidden, "__iter__"):
+        fail("VAN", "hidden", "to be a sequence of layer widths (integers >= 1)", hidden,
+             TypeError)
+    return tuple(static_int(w, "hidden", "VAN") for w in hidden)
+
+
+def _check_sizes(n, hidden):
+    static_int(n, "n", "VAN", minimum=1)
+    if not isinstance(hidden, tuple) or not all(
+            isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in hidden):
+        fail("VAN", "hidden", "to be a sequence of layer widths (integers >= 1)", f"{hidden!r}",
+             described=True)
+
+
+def reinforce_loss(model: VAN, samples, energies, beta, *, validate: bool = True):
     r"""The surrogate whose gradient is REINFORCE's $\beta\nabla F_q$ (batch-mean baseline).
 
     $L = \frac1M\sum_k \mathrm{sg}[\beta E_k + \ln q(s_k) - b]\,\ln q_\theta(s_k)$, with
     $\mathrm{sg}$ = `stop_gradient` and $b$ the batch mean of $\beta E + \ln q$.
+
+    Checked at trace time: `model` a `VAN`, `samples` of shape `(M, n)`, `energies` of shape
+    `(M,)`, `beta` a real scalar (integers promoted). With `validate` (default), a runtime check
+    that `samples` are spins $\pm 1$ and `energies` and `beta` are finite (`van_train` turns it
+    off for its own samples).
     """
+    who = "reinforce_loss"
+    if not isinstance(model, VAN):
+        fail(who, "model", "to be a diffsci.physics.VAN", model, TypeError)
+    samples = float_array(samples, "samples", who, ndim=2)
+    if samples.shape[1] != model.n:
+        fail(who, "samples", f"to have shape (M, {model.n}) (n = {model.n} spins of `model`)",
+             f"shape {samples.shape}", described=True)
+    energies = float_array(energies, "energies", who, shape=(samples.shape[0],))
+    beta = float_array(beta, "beta", who, shape=())
+    if validate:
+        samples = check(samples, (samples != 1) & (samples != -1),
+                        f"{who}: expected `samples` to hold spins +1 or -1")
+        energies = check(energies, ~jnp.isfinite(energies),
+                         f"{who}: `energies` has NaN or infinite entries")
+        beta = check(beta, ~jnp.isfinite(beta), f"{who}: `beta` is NaN or infinite")
     log_q = jax.vmap(model.log_prob)(samples)
     reduced = jax.lax.stop_gradient(beta * energies + log_q)
     return jnp.mean((reduced - jnp.mean(reduced)) * log_q)
@@ -189,11 +250,43 @@ def van_train(
     - `chunk_steps`, `checkpoint_dir`, `progress`: run in chunks with checkpoints and a progress
       bar ([`diffsci.utils.run_chunked`][]).
 
+    Checked once, before training: `energy_fn` gives one real energy per configuration of shape
+    `(n,)` (traced with `jax.eval_shape` on a batch of samples: an energy that returns a vector,
+    or sums over a batch itself, is refused), `n` an integer $\ge 1$ equal to `model.n`, `beta`
+    a finite number $> 0$, `key` a PRNG key, `steps` and `eval_samples` integers $\ge 1$,
+    `batch` an integer $\ge 2$ (the baseline is the batch mean: one sample has no gradient),
+    `learning_rate` $> 0$, `anneal` in $[0, 1)$ ($a = 1$ would keep $\beta_t = 0$),
+    `chunk_steps` an integer $\ge 1$ or `None`, `checkpoint_dir` a path or `None`, `progress` a
+    bool.
+
     **Returns:**
 
     A [`diffsci.physics.VANResult`][].
     """
     from diffsci.utils import run_chunked
+
+    who = "van_train"
+    n = static_int(n, "n", who, minimum=1)
+    beta = real_number(beta, "beta", who, minimum=0.0)
+    key = prng_key(key, "key", who)
+    if model is not None:
+        if not isinstance(model, VAN):
+            fail(who, "model", "to be a diffsci.physics.VAN or None", model, TypeError)
+        if model.n != n:
+            fail(who, "model", f"to be a VAN of n = {n} spins", f"a VAN of {model.n} spins",
+                 described=True)
+    steps = static_int(steps, "steps", who, minimum=1)
+    batch = static_int(batch, "batch", who, minimum=2)
+    learning_rate = real_number(learning_rate, "learning_rate", who, minimum=0.0)
+    anneal = real_number(anneal, "anneal", who, minimum=0.0, maximum=1.0, strict=False)
+    if anneal == 1.0:
+        fail(who, "anneal", "to be in [0, 1) (anneal = 1 keeps beta_t = 0 at every step)", 1.0)
+    eval_samples = static_int(eval_samples, "eval_samples", who, minimum=1)
+    if chunk_steps is not None:
+        chunk_steps = static_int(chunk_steps, "chunk_steps", who, minimum=1)
+    path_or_none(checkpoint_dir, "checkpoint_dir", who)
+    flag(progress, "progress", who)
+    energy_per_configuration(energy_fn, n, jnp.result_type(float), batch, who)
 
     key_model, key_train, key_eval = jax.random.split(key, 3)
     model = VAN(n, key=key_model) if model is None else model
@@ -231,7 +324,7 @@ def van_train(
             postfix=lambda c, out: {"F_q": f"{float(out[1][-1]):.6f}"},
         )
     model = eqx.combine(carry[0], static)
-    estimate = van_free_energy(model, energy_fn, beta, key=key_eval, samples=eval_samples)
+    estimate = _free_energy(model, energy_fn, beta, key_eval, eval_samples)
     return VANResult(model=model, beta_schedule=betas, free_energy=f_q, estimate=estimate)
 
 
@@ -248,7 +341,8 @@ def _train_steps(carry, static, energy_fn, key, beta, anneal, batch, learning_ra
         energies = jax.vmap(energy_fn)(samples)
 
         def loss(p):
-            return reinforce_loss(eqx.combine(p, static), samples, energies, beta_t)
+            return reinforce_loss(eqx.combine(p, static), samples, energies, beta_t,
+                                  validate=False)
 
         grads = jax.grad(loss)(params)
         log_q = jax.vmap(model.log_prob)(samples)
@@ -269,7 +363,7 @@ def _sample_and_score(model, energy_fn, key, num):
 def van_free_energy(
     model: VAN, energy_fn: Callable, beta, *, key: PRNGKeyArray, samples: int = 2**16
 ) -> VariationalEstimate:
-    """Estimate $F_q$ and the importance-sampled $F$ of a trained VAN from `samples` samples.
+    r"""Estimate $F_q$ and the importance-sampled $F$ of a trained VAN from `samples` samples.
 
     The estimator is [`diffsci.utils.variational_free_energy`][], shared with the flows.
 
@@ -281,10 +375,28 @@ def van_free_energy(
     - `key`: random key.
     - `samples`: number of samples (drawn in batches of at most 8192).
 
+    Checked: `model` a `VAN`, `energy_fn` one real energy per configuration of shape
+    `(model.n,)` (traced once on abstract input), `beta` a finite number $> 0$, `key` a PRNG key,
+    `samples` an integer $\ge 1$ (a traced `beta` is checked at run time).
+
     **Returns:**
 
     A [`diffsci.utils.VariationalEstimate`][].
     """
+    who = "van_free_energy"
+    if not isinstance(model, VAN):
+        fail(who, "model", "to be a diffsci.physics.VAN", model, TypeError)
+    if isinstance(beta, jax.core.Tracer):
+        beta = positive(float_array(beta, "beta", who, shape=()), "beta", who)
+    else:
+        beta = real_number(beta, "beta", who, minimum=0.0)
+    key = prng_key(key, "key", who)
+    samples = static_int(samples, "samples", who, minimum=1)
+    energy_per_configuration(energy_fn, model.n, model.direct.dtype, min(samples, 8192), who)
+    return _free_energy(model, energy_fn, beta, key, samples)
+
+
+def _free_energy(model, energy_fn, beta, key, samples):
     per = min(samples, 8192)
     num_batches = -(-samples // per)
     out = [

@@ -9,6 +9,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from diffsci._internal._validate import fail, static_int
+
+from . import _arguments
 from ._ops import Ops
 from ._report import CheckReport, Failure, raise_if
 from ._session import Options, RaisedNearPoint, Session
@@ -579,6 +582,9 @@ def _looks_like_jax_call(args) -> bool:
 
 
 def _session(name, f, args, argnums, key, modes, structure=None, **options) -> Session:
+    # the arguments first, before anything is traced: clear errors for a wrong option
+    _arguments.function(f, "f", name)
+    _arguments.options(name, tuple(args), argnums_=argnums, key_=key, modes_=modes, **options)
     try:
         return Session(
             name,
@@ -668,6 +674,10 @@ def check_jvp_vjp(
     - `ad_rtol`: the relative tolerance (default $10^3\epsilon$ of the dtype).
     - `atol`: an absolute tolerance added to it.
 
+    Checks, before `f` is traced: `f` is callable, at least one argument is given, and
+    `argnums`, `key`, `modes` and the tolerances have the right types and ranges
+    (`TypeError`/`ValueError` naming the argument).
+
     **Returns:**
 
     A `CheckReport` (what was checked, what was skipped and why); raises `AssertionError` with
@@ -734,6 +744,10 @@ def check_finite_differences(
     - `fd_safety`: the factor $s$ on the error estimate.
     - `ulps`: $n_\mathrm{ulp}$, the round-off allowance in units of $\epsilon$ times the scale.
 
+    Checks, before `f` is traced: `f` is callable, at least one argument is given, and
+    `argnums`, `key`, `modes` and the tolerances have the right types and ranges
+    (`TypeError`/`ValueError` naming the argument).
+
     **Returns:**
 
     A `CheckReport`; raises `AssertionError` with a report if a comparison fails.
@@ -795,6 +809,10 @@ def check_second_order(
     As in `check_finite_differences`, plus `ad_rtol` for the AD-against-AD comparisons
     (default $10^3\epsilon$).
 
+    Checks, before `f` is traced: `f` is callable, at least one argument is given, and
+    `argnums`, `key`, `modes` and the tolerances have the right types and ranges
+    (`TypeError`/`ValueError` naming the argument).
+
     **Returns:**
 
     A `CheckReport`; raises `AssertionError` with a report if a comparison fails.
@@ -852,10 +870,15 @@ def check_transforms(
     - `transform_rtol`, `atol`: the tolerances.
     - `eps`: the relative distance of the second batch point.
 
+    Checks, before `f` is traced: `f` is callable, at least one argument is given, and
+    `argnums`, `key`, `modes` and the tolerances have the right types and ranges
+    (`TypeError`/`ValueError` naming the argument).
+
     **Returns:**
 
     A `CheckReport`; raises `AssertionError` with a report if a comparison fails.
     """
+    _arguments.flag(vmap, "vmap", "check_transforms")
     s = _session(
         "check_transforms",
         f,
@@ -946,6 +969,10 @@ def check_grads(
     - `vmap`: check `jax.vmap` on a batch of two points (turn off for a function that cannot be
       batched).
 
+    Checks, before `f` is traced: `f` is callable, at least one argument is given, and
+    `argnums`, `key`, `modes` and the tolerances have the right types and ranges
+    (`TypeError`/`ValueError` naming the argument).
+
     **Returns:**
 
     A `CheckReport` when every check passes (the modes checked; what was skipped and why).
@@ -967,8 +994,8 @@ def check_grads(
         check_grads(lambda a: jnp.linalg.eigvalsh(a) ** 2, jnp.diag(jnp.arange(3.0)), order=2)
         ```
     """
-    if order not in (1, 2):
-        raise ValueError(f"check_grads: order must be 1 or 2, got {order}")
+    if static_int(order, "order", "check_grads") not in (1, 2):
+        fail("check_grads", "order", "to be 1 or 2", order)
     s = _session(
         "check_grads",
         f,

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import jax
 import numpy as np
 
-from ._check import _compare_ad, _fmt_shapes
+from diffsci._internal._validate import static_int
+
+from . import _arguments
+from ._check import _compare_ad, _fmt_shapes, _looks_like_jax_call
 from ._ops import Ops
 from ._report import Failure, raise_if
 from ._session import Options, Session, check_modes
@@ -57,6 +61,10 @@ def check_invariance(
       dtype: the transformed point is computed in floating point).
     - `atol`: an absolute tolerance added to it.
 
+    Checks, before `f` is traced: `f` and `transform` are callable, at least one argument is
+    given, `transform` returns arguments of the same structure, shapes and dtypes, and `modes`,
+    `argnums`, `key` and the tolerances have the right types and ranges.
+
     **Returns:**
 
     `None`; raises `AssertionError` with a report naming the output or input leaf and index that
@@ -76,8 +84,14 @@ def check_invariance(
         check_invariance(energy, lambda x: x[jnp.array([2, 0, 1])], x)
         ```
     """
-    modes = check_modes(modes)
+    who = "check_invariance"
+    _arguments.function(f, "f", who)
+    _arguments.function(transform, "transform", who)
     args = tuple(args)
+    _arguments.options(who, args, argnums_=argnums, key_=key, modes_=modes, atol=atol)
+    static_int(num_directions, "num_directions", who, minimum=1)
+    _arguments.number(rtol, "rtol", who, optional=True)
+    modes = check_modes(modes)
     n = len(args)
 
     def transformed_args(*a):
@@ -94,18 +108,31 @@ def check_invariance(
     def g(*a):
         return f(*transformed_args(*a))
 
-    s = Session(
-        "check_invariance",
-        f,
-        args,
-        argnums=argnums,
-        key=key,
-        modes=modes,
-        options=Options(num_directions=num_directions, atol=atol, jit=False),
-    )
-    q = Realified(g, args, s.p.argnums)
+    try:
+        s = Session(
+            who,
+            f,
+            args,
+            argnums=argnums,
+            key=key,
+            modes=modes,
+            options=Options(num_directions=num_directions, atol=atol, jit=False),
+        )
+    except Exception as err:
+        if not _looks_like_jax_call(args):
+            raise
+        raise TypeError(
+            f"{who}: `f` failed when called as f(*args) with args = ({type(args[0]).__name__} "
+            f"of {len(args[0])}{', ' + repr(args[1]) if len(args) == 2 else ''}). The point is "
+            f"passed unpacked: {who}(f, transform, *args). The original error: "
+            f"{type(err).__name__}: {err}"
+        ) from err
+    _check_transform_output(transformed_args(*args), args, who)
+    q = Realified(g, args, s.p.argnums, who=who)
     if len(q.y) != len(s.p.y) or any(a.shape != b.shape for a, b in zip(q.y, s.p.y, strict=True)):
-        raise ValueError("check_invariance: f(*transform(*args)) and f(*args) differ in structure")
+        raise ValueError(
+            "check_invariance: f(*transform(*args)) and f(*args) differ in structure"
+        )
     rtol = float(np.sqrt(s.eps)) if rtol is None else rtol
     ops_f = s.ops
     ops_g = Ops(q.spec, q.consts, compiled=False, fwd=s.fwd, rev=s.rev)
@@ -160,3 +187,24 @@ def check_invariance(
     if not failures and not np.all(np.isfinite(concat(s.p.y))):
         failures.append(Failure("invariance: value", "output", [("f(x)", "not finite")]))
     raise_if("check_invariance", failures, _fmt_shapes(s))
+
+
+def _check_transform_output(out: tuple, args: tuple, who: str) -> None:
+    """`transform` maps the point into the same space: the same pytree structure, and leaves of
+    the same shapes and dtypes."""
+    for i, (a, b) in enumerate(zip(args, out, strict=True)):
+        ta, tb = jax.tree_util.tree_structure(a), jax.tree_util.tree_structure(b)
+        if ta != tb:
+            raise ValueError(
+                f"{who}: expected `transform` to return args[{i}] with the structure of the "
+                f"argument, {ta}, got {tb}"
+            )
+        for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True):
+            if np.shape(x) != np.shape(y) or (hasattr(x, "dtype") and hasattr(y, "dtype")
+                                               and np.dtype(x.dtype) != np.dtype(y.dtype)):
+                raise ValueError(
+                    f"{who}: expected `transform` to return args[{i}] with leaves of the shapes "
+                    f"and dtypes of the argument, got shape {np.shape(y)} "
+                    f"{getattr(y, 'dtype', '')} for a leaf of shape {np.shape(x)} "
+                    f"{getattr(x, 'dtype', '')}"
+                )

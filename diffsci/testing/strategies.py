@@ -78,6 +78,38 @@ def _size(draw, n) -> int:
     return int(draw(st.sampled_from(tuple(n))))
 
 
+def _check_sizes(n, name: str, who: str) -> None:
+    """`n`: an int >= 1, or a non-empty sequence of them (the sizes to draw from)."""
+    items = (n,) if isinstance(n, int | np.integer) and not isinstance(n, bool) else n
+    if isinstance(items, str) or not isinstance(items, Sequence) or not items:
+        raise TypeError(f"{who}: expected `{name}` to be an int >= 1 or a non-empty sequence "
+                        f"of them, got {n!r}")
+    for k in items:
+        if isinstance(k, bool) or not isinstance(k, int | np.integer):
+            raise TypeError(f"{who}: expected `{name}` to hold integers, got {k!r}")
+        if k < 1:
+            raise ValueError(f"{who}: expected `{name}` to be >= 1, got {k}")
+
+
+def _check_shape(shape, who: str) -> None:
+    """`shape`: an int >= 0, or a tuple of them."""
+    items = (shape,) if isinstance(shape, int | np.integer) else shape
+    if isinstance(items, str) or not isinstance(items, Sequence) or any(
+            isinstance(k, bool) or not isinstance(k, int | np.integer) for k in items):
+        raise TypeError(f"{who}: expected `shape` to be an int or a tuple of ints, got {shape!r}")
+    if any(k < 0 for k in items):
+        raise ValueError(f"{who}: expected `shape` to have sizes >= 0, got {shape!r}")
+
+
+def _check_positive(x, name: str, who: str, *, optional: bool = False) -> None:
+    if x is None and optional:
+        return
+    if isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating):
+        raise TypeError(f"{who}: expected `{name}` to be a real number, got {x!r}")
+    if not (np.isfinite(x) and x > 0):
+        raise ValueError(f"{who}: expected `{name}` to be a positive finite number, got {x!r}")
+
+
 def _composition(draw, n: int, *, need_cluster: bool) -> list[int]:
     """Sizes of clusters of eigenvalues summing to `n`; at least one of size >= 2 if asked."""
     if need_cluster and n < 2:
@@ -175,6 +207,9 @@ def spectra(
 
     A strategy of ascending float64 arrays of shape `(n,)`.
     """
+    _check_sizes(n, "n", "spectra")
+    _check_positive(scale, "scale", "spectra")
+    _check_positive(min_gap, "min_gap", "spectra", optional=True)
     _check_degeneracy(degeneracy)
     return _spectra(n, degeneracy=degeneracy, scale=scale, min_gap=min_gap, near_gap=near_gap)
 
@@ -248,6 +283,15 @@ def matrices_with_spectrum(eigenvalues, *, dtype=np.float64) -> st.SearchStrateg
 
     A strategy of `SpectralMatrix` records (matrix, eigenvalues ascending, eigenvectors).
     """
+    _check_dtype(dtype, None)
+    if not isinstance(eigenvalues, st.SearchStrategy):
+        lam = np.asarray(eigenvalues)
+        if lam.ndim != 1 or lam.size == 0 or lam.dtype.kind not in "biuf" or not np.all(
+                np.isfinite(lam)):
+            raise ValueError(
+                "matrices_with_spectrum: expected `eigenvalues` to be a non-empty vector of finite "
+                f"real numbers (or a strategy of them), got {eigenvalues!r}"
+            )
     return _matrices_with_spectrum(eigenvalues, dtype=dtype)
 
 
@@ -313,6 +357,9 @@ def symmetric_matrices(
 
     A strategy of `(n, n)` numpy arrays (or of `SpectralMatrix` records).
     """
+    _check_sizes(n, "n", "symmetric_matrices")
+    _check_positive(scale, "scale", "symmetric_matrices")
+    _check_positive(min_gap, "min_gap", "symmetric_matrices", optional=True)
     _check_degeneracy(degeneracy)
     if _check_dtype(dtype, None).kind == "c":
         raise TypeError(f"symmetric_matrices: expected a real dtype, got {np.dtype(dtype)}")
@@ -363,6 +410,9 @@ def hermitian_matrices(
 
     A strategy of `(n, n)` complex numpy arrays (or of `SpectralMatrix` records).
     """
+    _check_sizes(n, "n", "hermitian_matrices")
+    _check_positive(scale, "scale", "hermitian_matrices")
+    _check_positive(min_gap, "min_gap", "hermitian_matrices", optional=True)
     _check_degeneracy(degeneracy)
     _check_dtype(dtype, True)
     return _hermitian_matrices(
@@ -422,6 +472,11 @@ def spd_matrices(
 
     A strategy of `(n, n)` numpy arrays (or of `SpectralMatrix` records).
     """
+    _check_sizes(n, "n", "spd_matrices")
+    _check_positive(scale, "scale", "spd_matrices")
+    _check_dtype(dtype, None)
+    if not max_condition >= 1:
+        raise ValueError(f"spd_matrices: expected `max_condition` >= 1, got {max_condition!r}")
     return _spd_matrices(
         n, dtype=dtype, max_condition=max_condition, scale=scale, with_spectrum=with_spectrum
     )
@@ -454,6 +509,8 @@ def orthogonal_matrices(
 
     A strategy of `(n, n)` numpy arrays $Q$ with $Q^\\top Q = 1$.
     """
+    _check_sizes(n, "n", "orthogonal_matrices")
+    _check_dtype(dtype, None)
     return _orthogonal_matrices(n, dtype=dtype, special=special)
 
 
@@ -476,6 +533,8 @@ def unitary_matrices(n: int | Sequence[int], *, dtype=np.complex128) -> st.Searc
 
     A strategy of `(n, n)` numpy arrays $U$ with $U^\\dagger U = 1$.
     """
+    _check_sizes(n, "n", "unitary_matrices")
+    _check_dtype(dtype, True)
     return _unitary_matrices(n, dtype=dtype)
 
 
@@ -503,6 +562,7 @@ def spin_configurations(shape: int | tuple[int, ...], *, dtype=np.float64) -> st
 
     A strategy of arrays of the given shape with entries $+1$ or $-1$.
     """
+    _check_shape(shape, "spin_configurations")
     return _spin_configurations(shape, dtype=dtype)
 
 
@@ -573,6 +633,14 @@ def particle_positions(
 
     A strategy of `(n, dim)` arrays.
     """
+    who = "particle_positions"
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise ValueError(f"{who}: expected `n` to be an integer >= 0, got {n!r}")
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
+        raise ValueError(f"{who}: expected `dim` to be an integer >= 1, got {dim!r}")
+    _check_positive(min_separation, "min_separation", who)
+    _check_positive(box, "box", who, optional=True)
+    _check_dtype(dtype, None)
     return _particle_positions(
         n, dim, min_separation=min_separation, box=box, periodic=periodic, dtype=dtype
     )
@@ -604,6 +672,9 @@ def arrays(
 
     A strategy of numpy arrays.
     """
+    _check_shape(shape, "arrays")
+    _check_dtype(dtype, None)
+    _check_positive(scale, "scale", "arrays")
     return _arrays(shape, dtype=dtype, scale=scale)
 
 

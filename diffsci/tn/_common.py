@@ -8,9 +8,12 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, Int
 
 from diffsci.linalg import default_rtol
+
+from .._internal._validate import float_array
 
 # Two values of the truncated spectrum closer than MULTIPLET_RTOL times the largest one are one
 # multiplet (see `multiplet_cut`). Chosen by measurement (docs/tn.md, "Truncation and
@@ -27,26 +30,67 @@ def relative_asymmetry(a, permutations) -> Array:
     return jnp.max(deviation) / jnp.sqrt(jnp.sum(a * a))
 
 
-def check_rg_arguments(name: str, tensor, chi, steps) -> None:
-    """Raise `ValueError` with a message naming what was given for a malformed RG call."""
-    if getattr(tensor, "ndim", None) != 4:
+def check_chi_steps(name: str, chi, steps) -> None:
+    """`ValueError` naming what was given unless `chi` and `steps` are integers >= 1."""
+    if not isinstance(chi, int | np.integer) or isinstance(chi, bool) or chi < 1:
+        raise ValueError(f"{name}: the bond dimension chi must be an integer >= 1, got {chi!r}")
+    if not isinstance(steps, int | np.integer) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"{name}: steps must be an integer >= 1, got {steps!r}")
+
+
+def check_rg_arguments(name: str, tensor, chi, steps) -> Array:
+    """The local tensor as a floating array (integer and boolean input promoted to the default
+    float, float16/bfloat16 and complex refused with `TypeError`); `ValueError` with a message
+    naming what was given for a malformed RG call."""
+    tensor = float_array(tensor, "tensor", name)
+    if tensor.ndim != 4:
         raise ValueError(
-            f"{name}: expected a rank-4 local tensor T[x, x', y, y'] (left, right, down, up), got "
-            f"shape {getattr(tensor, 'shape', type(tensor).__name__)}"
+            f"{name}: expected `tensor` to be a rank-4 local tensor T[x, x', y, y'] (left, right, "
+            f"down, up), got shape {tensor.shape}"
         )
     dx, dx2, dy, dy2 = tensor.shape
     if dx != dx2 or dy != dy2:
         raise ValueError(
-            f"{name}: the left and right legs (and the down and up legs) of the local tensor are "
+            f"{name}: the left and right legs (and the down and up legs) of `tensor` are "
             f"contracted with each other and must have the same dimension; got shape "
             f"{tensor.shape} in the leg order (left, right, down, up)"
         )
-    if not isinstance(chi, int) or isinstance(chi, bool) or chi < 1:
-        raise ValueError(f"{name}: the bond dimension chi must be an integer >= 1, got {chi!r}")
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"{name}: steps must be an integer >= 1, got {steps!r}")
-    if not jnp.issubdtype(tensor.dtype, jnp.floating):
-        raise TypeError(f"{name}: expected a real floating-point tensor, got dtype {tensor.dtype}")
+    if tensor.size == 0:
+        raise ValueError(f"{name}: expected `tensor` to have legs of dimension >= 1, got shape "
+                         f"{tensor.shape}")
+    check_chi_steps(name, chi, steps)
+    return tensor
+
+
+def check_tensor_values(name: str, tensor: Array) -> Array:
+    """`tensor`, with a runtime error (`equinox.error_if`) if it has NaN or infinite entries or
+    is zero (whose network has Z = 0). The check sits on the input, so that it runs before (and
+    instead of) the checks of the decompositions inside the RG."""
+    nonfinite = ~jnp.all(jnp.isfinite(tensor))
+    zero = jnp.all(tensor == 0)
+    return eqx.branched_error_if(
+        tensor,
+        nonfinite | zero,
+        jnp.where(nonfinite, 0, 1),
+        [
+            f"{name}: `tensor` has NaN or infinite entries",
+            f"{name}: expected `tensor` to be nonzero, got a zero tensor (its network has Z = 0, "
+            "so ln Z is undefined)",
+        ],
+    )
+
+
+def check_positive_z(name: str, log_z: Array, trace: Array) -> Array:
+    """`log_z`, with a runtime error unless the sign of Z (that of the final trace: every
+    normalization is by a positive norm) is positive."""
+    return eqx.error_if(
+        log_z,
+        ~(trace > 0),
+        f"{name}: the partition function Z of the network of `tensor` came out zero or negative "
+        "(ln Z is undefined): `tensor` is not the Boltzmann weight of a classical model (the "
+        "weights of every configuration must sum to Z > 0). If it is one, a too small `chi` "
+        "changed the sign through the truncation: increase `chi`.",
+    )
 
 
 def check_multiplet_rtol(name: str, multiplet_rtol) -> float:
@@ -128,9 +172,13 @@ def merge_cuts(*cuts: Cut) -> Cut:
 
 
 def normalize(tensor):
-    """`tensor / c` and `log c`, with c the Frobenius norm (smooth, so exact derivatives)."""
+    """`tensor / c` and `log c`, with c the Frobenius norm (smooth, so exact derivatives).
+
+    A tensor that a step made exactly zero (a network with Z = 0) stays zero, with log c = -inf,
+    rather than becoming 0/0 = NaN inside the next decomposition; the final trace then reports
+    Z = 0 (`check_positive_z`)."""
     norm = jnp.sqrt(jnp.sum(tensor * tensor))
-    return tensor / norm, jnp.log(norm)
+    return tensor / jnp.where(norm > 0, norm, 1.0), jnp.log(norm)
 
 
 def run_rg(
@@ -138,6 +186,7 @@ def run_rg(
     tensor: Float[Array, "a a b b"],
     steps: int,
     checkpoint: bool,
+    who: str | None = None,
 ) -> tuple[Float[Array, ""], Cut]:
     r"""ln Z per site of the infinite lattice, by `steps` coarse-graining steps that each halve the
     number of tensors, and the `Cut` of every step (fields of shape `(steps,)`).
@@ -151,6 +200,9 @@ def run_rg(
     The first steps, while the bond dimension still grows, run as a Python loop; once the shape
     of the tensor is a fixed point of `step` the rest run in a `lax.scan`, each step under
     `jax.checkpoint` when `checkpoint` is set, so reverse mode stores one tensor per step.
+
+    With `who` (the public function called), a final trace that is not positive (Z <= 0) raises
+    at run time through `equinox.error_if` (`check_positive_z`).
     """
     body = jax.checkpoint(step) if checkpoint else step
     tensor, log_c = normalize(tensor)
@@ -183,4 +235,7 @@ def run_rg(
         else:
             cuts = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), cuts, scan_cuts)
     trace = jnp.einsum("xxyy->", tensor)
-    return total + jnp.log(jnp.abs(trace)) / 2.0**steps, cuts
+    log_z = total + jnp.log(jnp.abs(trace)) / 2.0**steps
+    if who is not None:
+        log_z = check_positive_z(who, log_z, jax.lax.stop_gradient(trace))
+    return log_z, cuts

@@ -47,6 +47,18 @@ class AbstractContractionOptimizer(eqx.Module):
         raise NotImplementedError
 
 
+# opt_einsum's named path optimizers (`opt_einsum.paths.get_path_fn`); "random-greedy-<n>" is
+# also accepted there, with n trials.
+_STRATEGIES = tuple(sorted(opt_einsum.paths._PATH_OPTIONS))
+
+
+def _known_strategy(name: str) -> bool:
+    if name in _STRATEGIES:
+        return True
+    prefix = "random-greedy-"
+    return name.startswith(prefix) and name[len(prefix):].isdigit() and int(name[len(prefix):]) > 0
+
+
 class OptEinsum(AbstractContractionOptimizer):
     """A path from opt_einsum (Smith and Gray, JOSS 3, 753 (2018)).
 
@@ -54,16 +66,36 @@ class OptEinsum(AbstractContractionOptimizer):
 
     - `strategy`: any of opt_einsum's `optimize` names: `"auto-hq"` (default: exhaustive
       search for small networks, dynamic programming up to ~20 tensors, many randomized greedy
-      trials beyond), `"greedy"`, `"optimal"`, `"dp"`, `"random-greedy-128"`, ...
+      trials beyond), `"greedy"`, `"optimal"`, `"dp"`, `"random-greedy-128"`, ...; an unknown
+      name is refused when the optimizer is built (`ValueError` listing the names).
     """
 
     strategy: str = "auto-hq"
+
+    def __check_init__(self):
+        if not isinstance(self.strategy, str) or not _known_strategy(self.strategy):
+            raise ValueError(
+                "OptEinsum: expected `strategy` to be one of opt_einsum's path optimizers, "
+                f"{', '.join(repr(s) for s in _STRATEGIES)} (or 'random-greedy-<n>' with an "
+                f"integer n >= 1), got {self.strategy!r}"
+            )
 
     def __call__(self, inputs, output, size_dict):
         eq = ",".join(inputs) + "->" + output
         shapes = [tuple(size_dict[c] for c in term) for term in inputs]
         path, _ = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=self.strategy)
         return [tuple(step) for step in path]
+
+
+_MINIMIZE = ("flops", "size", "write", "combo", "limit")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 class Cotengra(AbstractContractionOptimizer):
@@ -77,12 +109,43 @@ class Cotengra(AbstractContractionOptimizer):
     - `methods`: the tree builders to sample (default cotengra's choice).
     - `minimize`: `"flops"` (default), `"size"`, `"write"` or `"combo"`.
     - `seed`: seed of the search, so that the same network gets the same path.
+
+    The fields are checked when it is built (`max_repeats` an integer >= 1, `minimize` one of
+    cotengra's objectives, `methods` a tuple of names).
     """
 
     max_repeats: int = 64
     methods: tuple[str, ...] | None = None
     minimize: str = "flops"
     seed: int = 0
+
+    def __check_init__(self):
+        who = "Cotengra"
+        for name in ("max_repeats", "seed"):
+            value = getattr(self, name)
+            if not isinstance(value, int | np.integer) or isinstance(value, bool):
+                raise TypeError(f"{who}: expected `{name}` to be an integer, got {value!r}")
+        if self.max_repeats < 1:
+            raise ValueError(
+                f"{who}: expected `max_repeats` to be an integer >= 1, got {self.max_repeats!r}"
+            )
+        if self.methods is not None and (
+            isinstance(self.methods, str)
+            or not all(isinstance(m, str) for m in self.methods)
+            or not self.methods
+        ):
+            raise TypeError(
+                f"{who}: expected `methods` to be None or a non-empty tuple of method names, got "
+                f"{self.methods!r}"
+            )
+        # cotengra's objectives: a name, optionally with a factor ("combo-256", "limit-64").
+        base, _, factor = self.minimize.partition("-") if isinstance(self.minimize, str) else (
+            None, "", "")
+        if base not in _MINIMIZE or (factor and not _is_number(factor)):
+            raise ValueError(
+                f"{who}: expected `minimize` to be one of {', '.join(map(repr, _MINIMIZE))} "
+                f"(optionally with a factor, as 'combo-256'), got {self.minimize!r}"
+            )
 
     def __call__(self, inputs, output, size_dict):
         if importlib.util.find_spec("cotengra") is None:
@@ -177,7 +240,7 @@ def _largest(info, inputs, size_dict) -> int:
     return max(int(info.largest_intermediate), biggest_input if len(inputs) == 1 else 0)
 
 
-def _choose_slices(inputs, output, size_dict, optimizer, max_intermediate):
+def _choose_slices(inputs, output, size_dict, optimizer, max_intermediate, who):
     """Greedily slice summed indices until the largest intermediate fits."""
     sliced: list[str] = []
     sizes = dict(size_dict)
@@ -197,7 +260,7 @@ def _choose_slices(inputs, output, size_dict, optimizer, max_intermediate):
                 best = (key, c, trial, trial_path, trial_info)
         if best is None:
             raise ValueError(
-                f"contract: cannot reach max_intermediate={max_intermediate} by slicing summed "
+                f"{who}: cannot reach max_intermediate={max_intermediate} by slicing summed "
                 f"indices; the smallest reachable is {int(info.largest_intermediate)} elements "
                 f"(the output or an input alone may be larger)"
             )
@@ -264,6 +327,13 @@ def _parse(spec, tensors, output, who="contract"):
     `...` dimension of size 1 against a larger one is dropped from its term (and listed in
     `squeeze`, the axes to remove from that operand), so that the symbol keeps the larger size.
     """
+    if not isinstance(spec, str) and not (
+        isinstance(spec, Sequence) and all(isinstance(t, Sequence) for t in spec)
+    ):
+        raise TypeError(
+            f"{who}: `spec` must be einsum subscripts (a str) or a sequence of leg-name "
+            f"sequences, one per tensor, got {spec!r}"
+        )
     if isinstance(spec, str):
         if output is not None:
             raise ValueError(
@@ -423,19 +493,30 @@ def contraction_path(
       appearance).
     - `optimizer`: an `AbstractContractionOptimizer`, `OptEinsum()` (default) or `Cotengra()`.
     - `max_intermediate`: if given, slice summed indices (contract them in an outer loop) until no
-      intermediate tensor of one slice has more than this many elements.
+      intermediate tensor of one slice has more than this many elements (an integer >= 1).
 
     **Returns:**
 
     A `ContractionPath` with `.flops`, `.largest_intermediate` and `.report()`.
     """
+    return _contraction_path(spec, shapes, output, optimizer, max_intermediate, "contraction_path")
+
+
+def _contraction_path(spec, shapes, output, optimizer, max_intermediate, who):
     optimizer = default_optimizer() if optimizer is None else optimizer
     if not isinstance(optimizer, AbstractContractionOptimizer):
         raise TypeError(
-            "contraction_path: optimizer must be an AbstractContractionOptimizer such as "
+            f"{who}: `optimizer` must be an AbstractContractionOptimizer such as "
             f"OptEinsum() or Cotengra(), got {optimizer!r}"
         )
-    inputs, out, size_dict, _ = _parse(spec, shapes, output, who="contraction_path")
+    if max_intermediate is not None and (
+        not isinstance(max_intermediate, int | np.integer) or isinstance(max_intermediate, bool)
+    ):
+        raise TypeError(
+            f"{who}: `max_intermediate` must be an integer number of elements or None, got "
+            f"{max_intermediate!r}"
+        )
+    inputs, out, size_dict, _ = _parse(spec, shapes, output, who=who)
     shapes = tuple(tuple(size_dict[c] for c in term) for term in inputs)
     equation = ",".join(inputs) + "->" + out
     if len(inputs) == 1:
@@ -448,9 +529,11 @@ def contraction_path(
     else:
         if max_intermediate < 1:
             raise ValueError(
-                f"contraction_path: max_intermediate must be >= 1 elements, got {max_intermediate}"
+                f"{who}: `max_intermediate` must be >= 1 elements, got {max_intermediate}"
             )
-        sliced, path, info = _choose_slices(inputs, out, size_dict, optimizer, max_intermediate)
+        sliced, path, info = _choose_slices(
+            inputs, out, size_dict, optimizer, max_intermediate, who
+        )
     num_slices = math.prod(size_dict[c] for c in sliced)
     steps = tuple((tuple(int(i) for i in entry[0]), entry[2]) for entry in info.contraction_list)
     return ContractionPath(
@@ -462,6 +545,17 @@ def contraction_path(
         largest_intermediate=_largest(info, inputs, {**size_dict, **{c: 1 for c in sliced}}),
         steps=steps,
     )
+
+
+def _as_operand(t, i):
+    if isinstance(t, str) or t is None:
+        raise TypeError(f"contract: operand {i} must be an array, got {t!r}")
+    try:
+        return jnp.asarray(t)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"contract: operand {i} must be an array, got {type(t).__name__}"
+        ) from None
 
 
 def _run_steps(steps, operands):
@@ -511,13 +605,11 @@ def contract(
 
     The contracted tensor, legs in the order of the output.
     """
-    tensors = tuple(jnp.asarray(t) for t in tensors)
+    tensors = tuple(_as_operand(t, i) for i, t in enumerate(tensors))
     inputs, out, size_dict, squeeze = _parse(spec, tensors, output)
     equation = ",".join(inputs) + "->" + out
     if path is None:
-        path = contraction_path(
-            spec, *tensors, output=output, optimizer=optimizer, max_intermediate=max_intermediate
-        )
+        path = _contraction_path(spec, tensors, output, optimizer, max_intermediate, "contract")
     else:
         if not isinstance(path, ContractionPath):
             raise TypeError(f"contract: path must be a ContractionPath, got {type(path).__name__}")

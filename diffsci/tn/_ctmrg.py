@@ -25,6 +25,7 @@ from jaxtyping import Array, ArrayLike, Float, Int
 from diffsci.linalg import MaskDegeneracies, inverse_differences
 from diffsci.linalg._primitive import jvp_primitive
 
+from .._internal._validate import fail, float_array
 from ._common import check_multiplet_rtol, multiplet_cut, relative_asymmetry
 
 # Multiplets of the enlarged corner's spectrum are told apart at 1e-6 of its largest |eigenvalue|:
@@ -35,8 +36,8 @@ from ._common import check_multiplet_rtol, multiplet_cut, relative_asymmetry
 CTMRG_MULTIPLET_RTOL = 1e-6
 
 
-def _check_multiplet_rtol(value):
-    return CTMRG_MULTIPLET_RTOL if value is None else check_multiplet_rtol("ctmrg", value)
+def _check_multiplet_rtol(value, who="ctmrg"):
+    return CTMRG_MULTIPLET_RTOL if value is None else check_multiplet_rtol(who, value)
 
 __all__ = ["CTMRGEnv", "CTMRGResult", "CTMRGResults", "ctmrg", "ctmrg_log_z"]
 
@@ -58,20 +59,30 @@ class CTMRGResults:
     nonfinite = 3
 
 
-_MESSAGES = (
-    "",
-    "ctmrg: the environment did not converge to a fixed point (up to a gauge) within "
-    "`max_steps` iterations (see `CTMRGResult.error`). Increase `max_steps` (convergence slows "
-    "down near a critical point, where the correlation length grows with chi), loosen `tol`, or "
-    "start from a converged environment with `init=`. If `error` stalls instead of decreasing: "
-    "chi may cut through a multiplet of the corner spectrum (try another `chi`), or the "
-    "iteration is in a limit cycle.",
-    "ctmrg: the tensor `a[u, l, d, r]` is not invariant under the C4v symmetry of the square "
-    "(rotations and reflections, which permute its legs) to within `symmetry_rtol`; C4v CTMRG "
-    "uses one corner and one edge for all four directions and needs it. Symmetrize it (average "
-    "over the 8 leg permutations), or loosen `symmetry_rtol` if the asymmetry is round-off.",
-    "ctmrg: NaN or infinity in the tensor `a` or in the environment.",
-)
+def _messages(who: str) -> tuple[str, ...]:
+    """The error message of each result code, from the public function `who` the user called,
+    and (index 4) that of a zero tensor, whose environment is 0/0."""
+    return (
+        "",
+        f"{who}: the CTMRG environment did not converge to a fixed point (up to a gauge) within "
+        "`max_steps` iterations (see `CTMRGResult.error`). Increase `max_steps` (convergence "
+        "slows down near a critical point, where the correlation length grows with chi), loosen "
+        "`tol`, or start from a converged environment with `init=`. If `error` stalls instead of "
+        "decreasing: chi may cut through a multiplet of the corner spectrum (try another `chi`), "
+        "or the iteration is in a limit cycle.",
+        f"{who}: the tensor `a[u, l, d, r]` is not invariant under the C4v symmetry of the "
+        "square (rotations and reflections, which permute its legs) to within `symmetry_rtol`; "
+        "C4v CTMRG uses one corner and one edge for all four directions and needs it. Symmetrize "
+        "it (average over the 8 leg permutations), or loosen `symmetry_rtol` if the asymmetry is "
+        "round-off.",
+        f"{who}: NaN or infinity in the tensor `a` or in the CTMRG environment.",
+        f"{who}: expected the tensor `a` to be nonzero, got a zero tensor (its network is zero: "
+        "it has no normalizable environment).",
+    )
+
+
+_MESSAGES = _messages("ctmrg")
+_ZERO_TENSOR = 4  # the index of the message of a zero tensor (its result code is `nonfinite`)
 
 # The eight elements of C4v as permutations of the legs (u, l, d, r): rotations by 90 degrees
 # (cyclic shifts) and the four reflections.
@@ -98,11 +109,27 @@ class CTMRGEnv(eqx.Module):
       neighbouring corners or edges. On the left edge `a` points up, `b` down, `k` meets the left
       leg of the site.
 
-    Both are normalized to unit Frobenius norm.
+    Both are normalized to unit Frobenius norm. Built with shapes that do not fit each other
+    (a corner that is not square, an edge of another χ) it raises `ValueError`.
     """
 
     corner: Float[Array, "chi chi"]
     edge: Float[Array, "chi d chi"]
+
+    def __check_init__(self):
+        # Shapes only (a trace-time check); leaves without a shape (placeholders) are let be.
+        if not (hasattr(self.corner, "shape") and hasattr(self.edge, "shape")):
+            return
+        corner, edge = tuple(self.corner.shape), tuple(self.edge.shape)
+        if len(corner) != 2 or corner[0] != corner[1]:
+            raise ValueError(
+                f"CTMRGEnv: expected `corner` to be a square (chi, chi) matrix, got shape {corner}"
+            )
+        if len(edge) != 3 or edge[0] != edge[2] or edge[0] != corner[0]:
+            raise ValueError(
+                f"CTMRGEnv: expected `edge` to have shape (chi, d, chi) with chi = {corner[0]} "
+                f"from `corner` of shape {corner}, got shape {edge}"
+            )
 
 
 class CTMRGResult(eqx.Module):
@@ -388,22 +415,24 @@ def _zero_tangent(x):
 
 
 def _check_tensor(a, who):
+    if isinstance(a, str) or a is None:
+        fail(who, "a", "to be a rank-4 array of real numbers", a, TypeError)
     a = jnp.asarray(a)
     if a.ndim != 4:
         raise ValueError(
-            f"{who}: expected a rank-4 tensor a[u, l, d, r] (up, left, down, right), got shape "
-            f"{a.shape}"
+            f"{who}: expected `a` to be a rank-4 tensor a[u, l, d, r] (up, left, down, right), got "
+            f"shape {a.shape}"
         )
     if len(set(a.shape)) != 1:
         raise ValueError(
-            f"{who}: the four legs of a C4v symmetric tensor a[u, l, d, r] are exchanged by its "
+            f"{who}: the four legs of a C4v symmetric tensor `a[u, l, d, r]` are exchanged by its "
             f"symmetry and must have the same dimension, got shape {a.shape}"
         )
-    if not jnp.issubdtype(a.dtype, jnp.floating):
-        if jnp.issubdtype(a.dtype, jnp.complexfloating):
-            raise TypeError(f"{who}: expected a real tensor, got dtype {a.dtype}")
-        a = a.astype(jnp.result_type(float))
-    return a
+    if a.size == 0:
+        raise ValueError(f"{who}: expected `a` to have legs of dimension >= 1, got shape {a.shape}")
+    if jnp.issubdtype(a.dtype, jnp.complexfloating):
+        raise TypeError(f"{who}: expected `a` to be a real tensor, got dtype {a.dtype}")
+    return float_array(a, "a", who)
 
 
 def _check_positive_int(value, name, who):
@@ -412,19 +441,111 @@ def _check_positive_int(value, name, who):
     return int(value)
 
 
-def _check_init(init, chi, d, dtype, who):
+def _check_init(init, chi, a_shape, dtype, who):
+    d = a_shape[0]
     if not isinstance(init, CTMRGEnv):
-        raise TypeError(f"{who}: `init` must be a CTMRGEnv or None, got {type(init).__name__}")
-    corner, edge = jnp.asarray(init.corner), jnp.asarray(init.edge)
+        hint = " (pass `result.env`)" if isinstance(init, CTMRGResult) else ""
+        raise TypeError(
+            f"{who}: `init` must be a CTMRGEnv or None, got {type(init).__name__}{hint}"
+        )
+    corner = float_array(init.corner, "init.corner", who)
+    edge = float_array(init.edge, "init.edge", who)
     if corner.shape != (chi, chi) or edge.shape != (chi, d, chi):
         raise ValueError(
-            f"{who}: `init` has corner shape {corner.shape} and edge shape {edge.shape}; expected "
-            f"({chi}, {chi}) and ({chi}, {d}, {chi}) for chi={chi} and a tensor with legs of "
-            f"dimension {d}"
+            f"{who}: `init` does not fit the tensor `a` of shape {a_shape} and chi={chi}: "
+            f"expected ({chi}, {chi}) and ({chi}, {d}, {chi}) for its corner and edge, got corner "
+            f"shape {corner.shape} and edge shape {edge.shape}"
         )
     corner = 0.5 * (corner + corner.T)
     edge = 0.5 * (edge + jnp.transpose(edge, (2, 1, 0)))
     return _normalize(corner.astype(dtype)), _normalize(edge.astype(dtype))
+
+
+def _ctmrg(
+    a,
+    chi,
+    who: str,
+    *,
+    max_steps: int = 1000,
+    tol: float | None = None,
+    init: CTMRGEnv | None = None,
+    throw: bool = True,
+    solver: lx.AbstractLinearSolver | None = None,
+    symmetry_rtol: float | None = None,
+    multiplet_rtol: float | None = None,
+) -> CTMRGResult:
+    """`ctmrg`, with its errors reported as coming from `who` (the public function called)."""
+    a = _check_tensor(a, who)
+    chi = _check_positive_int(chi, "chi", who)
+    max_steps = _check_positive_int(max_steps, "max_steps", who)
+    d = a.shape[0]
+    dtype = a.dtype
+    if d == 1 and chi > 1:
+        raise ValueError(
+            f"{who}: a tensor with legs of dimension 1 has an environment of bond dimension 1; "
+            f"got chi={chi}"
+        )
+    if tol is None:
+        tol = 1e-10 if dtype == jnp.float64 else 1e-5
+    if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol > 0:
+        raise ValueError(f"{who}: `tol` must be a positive number, got {tol!r}")
+    multiplet_rtol = _check_multiplet_rtol(multiplet_rtol, who)
+    if symmetry_rtol is None:
+        symmetry_rtol = math.sqrt(float(jnp.finfo(dtype).eps))
+    if (isinstance(symmetry_rtol, bool) or not isinstance(symmetry_rtol, int | float)
+            or not symmetry_rtol > 0):
+        raise ValueError(f"{who}: `symmetry_rtol` must be a positive number, got {symmetry_rtol!r}")
+    if solver is None:
+        solver = lx.GMRES(rtol=tol, atol=tol, restart=10, max_steps=2000)
+    if not isinstance(solver, lx.AbstractLinearSolver):
+        raise TypeError(
+            f"{who}: `solver` must be a lineax solver (lineax.AbstractLinearSolver), got "
+            f"{type(solver).__name__}"
+        )
+    opts = _Options(chi, max_steps, float(tol), solver, bool(throw), multiplet_rtol)
+
+    sym = _c4v_project(a)
+    asymmetry = relative_asymmetry(a, _C4V[1:])
+    if init is None:
+        corner0, edge0 = _initial_env(jax.lax.stop_gradient(sym), chi, multiplet_rtol)
+    else:
+        corner0, edge0 = _check_init(init, chi, a.shape, dtype, who)
+    corner, edge, aux = _fixed_point(sym, corner0, edge0, opts)
+
+    finite = (
+        jnp.all(jnp.isfinite(a))
+        & jnp.all(jnp.isfinite(corner))
+        & jnp.all(jnp.isfinite(edge))
+        & jnp.isfinite(aux.error)
+    )
+    result = jnp.where(aux.error > tol, CTMRGResults.max_steps_reached, CTMRGResults.successful)
+    result = jnp.where(asymmetry > symmetry_rtol, CTMRGResults.not_c4v_symmetric, result)
+    result = jnp.where(finite, result, CTMRGResults.nonfinite)
+    if throw:
+        # A zero tensor fails as `nonfinite` (its environment is 0/0): say what it is.
+        message = jnp.where(jnp.all(a == 0), _ZERO_TENSOR, result)
+        corner, edge = eqx.branched_error_if(
+            (corner, edge), result != CTMRGResults.successful, message, _messages(who)
+        )
+    return CTMRGResult(env=CTMRGEnv(corner, edge), steps=aux.steps, error=aux.error, result=result)
+
+
+
+
+# `_ctmrg` compiled as one program (as the public `ctmrg` is), for callers that run eagerly.
+_ctmrg_jit = eqx.filter_jit(_ctmrg)
+
+_OPTIONS = ("max_steps", "tol", "init", "throw", "solver", "symmetry_rtol", "multiplet_rtol")
+
+
+def check_ctmrg_options(kwargs: dict, who: str) -> None:
+    """`TypeError` naming the unknown ones among the CTMRG options passed to `who`."""
+    unknown = sorted(set(kwargs) - set(_OPTIONS))
+    if unknown:
+        raise TypeError(
+            f"{who}: unknown CTMRG option(s) {unknown}; the options of `diffsci.tn.ctmrg` are "
+            f"{list(_OPTIONS)}"
+        )
 
 
 @eqx.filter_jit
@@ -519,6 +640,12 @@ def ctmrg(
       $P$ are zero, so shapes stay static and χ is an upper bound on the kept rank). Without
       this, a cut through a symmetry multiplet has no fixed point. Default 1e-6.
 
+    **Checks:** at trace time the rank and shape of `a` (an integer or boolean tensor is
+    promoted to the default float; complex, float16 and bfloat16 are refused), `chi`,
+    `max_steps`, `tol`, `symmetry_rtol`, `multiplet_rtol`, `solver`, and the shapes of `init`
+    against `a` and `chi`; at run time, with `throw`, NaN or infinite entries, a zero tensor, a
+    tensor that is not C4v symmetric and non-convergence (see `result` otherwise).
+
     **Returns:**
 
     A [`diffsci.tn.CTMRGResult`][]: `env` (a [`diffsci.tn.CTMRGEnv`][]), `steps`, `error`,
@@ -534,50 +661,18 @@ def ctmrg(
     the spectrum of $M$ the truncated environment is not differentiable, and the iteration
     usually does not converge (`max_steps_reached`).
     """
-    who = "ctmrg"
-    a = _check_tensor(a, who)
-    chi = _check_positive_int(chi, "chi", who)
-    max_steps = _check_positive_int(max_steps, "max_steps", who)
-    d = a.shape[0]
-    dtype = a.dtype
-    if d == 1 and chi > 1:
-        raise ValueError(
-            f"{who}: a tensor with legs of dimension 1 has an environment of bond dimension 1; "
-            f"got chi={chi}"
-        )
-    if tol is None:
-        tol = 1e-10 if dtype == jnp.float64 else 1e-5
-    if not isinstance(tol, (int, float)) or not tol > 0:
-        raise ValueError(f"{who}: `tol` must be a positive number, got {tol!r}")
-    multiplet_rtol = _check_multiplet_rtol(multiplet_rtol)
-    if symmetry_rtol is None:
-        symmetry_rtol = math.sqrt(float(jnp.finfo(dtype).eps))
-    if solver is None:
-        solver = lx.GMRES(rtol=tol, atol=tol, restart=10, max_steps=2000)
-    opts = _Options(chi, max_steps, float(tol), solver, bool(throw), multiplet_rtol)
-
-    sym = _c4v_project(a)
-    asymmetry = relative_asymmetry(a, _C4V[1:])
-    if init is None:
-        corner0, edge0 = _initial_env(jax.lax.stop_gradient(sym), chi, multiplet_rtol)
-    else:
-        corner0, edge0 = _check_init(init, chi, d, dtype, who)
-    corner, edge, aux = _fixed_point(sym, corner0, edge0, opts)
-
-    finite = (
-        jnp.all(jnp.isfinite(a))
-        & jnp.all(jnp.isfinite(corner))
-        & jnp.all(jnp.isfinite(edge))
-        & jnp.isfinite(aux.error)
+    return _ctmrg(
+        a,
+        chi,
+        "ctmrg",
+        max_steps=max_steps,
+        tol=tol,
+        init=init,
+        throw=throw,
+        solver=solver,
+        symmetry_rtol=symmetry_rtol,
+        multiplet_rtol=multiplet_rtol,
     )
-    result = jnp.where(aux.error > tol, CTMRGResults.max_steps_reached, CTMRGResults.successful)
-    result = jnp.where(asymmetry > symmetry_rtol, CTMRGResults.not_c4v_symmetric, result)
-    result = jnp.where(finite, result, CTMRGResults.nonfinite)
-    if throw:
-        corner, edge = eqx.branched_error_if(
-            (corner, edge), result != CTMRGResults.successful, result, _MESSAGES
-        )
-    return CTMRGResult(env=CTMRGEnv(corner, edge), steps=aux.steps, error=aux.error, result=result)
 
 
 @eqx.filter_jit
@@ -598,13 +693,31 @@ def ctmrg_log_z(a: Float[ArrayLike, "d d d d"], chi: int, **kwargs) -> Float[Arr
     - `chi`: bond dimension.
     - `**kwargs`: passed to `ctmrg` (`max_steps`, `tol`, `init`, `throw`, ...).
 
+    **Checks:** as `ctmrg` (its errors are reported from `ctmrg_log_z`), unknown options
+    (`TypeError`), and at run time (`equinox.error_if`) a $\kappa \le 0$: such a network is not
+    the Boltzmann weight of a classical model and ln Z is undefined, so it raises rather than
+    returning $\ln|\kappa|$, a silently wrong number. The check compares one scalar without
+    derivative, so derivatives of every order are unchanged.
+
     **Returns:**
 
-    $\ln|\kappa|$, a scalar (for a network of positive weights $\kappa > 0$).
+    $\ln\kappa$, a scalar.
     """
-    a = _check_tensor(a, "ctmrg_log_z")
-    env = ctmrg(a, chi, **kwargs).env
-    return _log_kappa(_c4v_project(a), env.corner, env.edge)
+    who = "ctmrg_log_z"
+    check_ctmrg_options(kwargs, who)
+    a = _check_tensor(a, who)
+    env = _ctmrg(a, chi, who, **kwargs).env
+    log_kappa, z1 = _log_kappa(_c4v_project(a), env.corner, env.edge)
+    # Z_4 = tr C^4 and Z_2^2 are sums of squares; kappa has the sign of Z_1, which no gauge of
+    # the environment (signs, rotations of C and T) changes.
+    return eqx.error_if(
+        log_kappa,
+        jax.lax.stop_gradient(z1) <= 0,
+        f"{who}: the partition function per site kappa = Z1 Z4 / Z2^2 of the network of `a` came "
+        "out zero or negative (ln Z is undefined): `a` is not the Boltzmann weight of a "
+        "classical model (Z > 0 needs nonnegative total weights). If it is one, a too small "
+        "`chi` or an unconverged environment changed the sign: increase `chi` or `max_steps`.",
+    )
 
 
 def _log_kappa(a, c, t):
@@ -616,4 +729,4 @@ def _log_kappa(a, c, t):
     z1 = jnp.einsum("plurq,uldr,pdq->", half, a, bottom)
     z2 = jnp.einsum("yuv,yuv->", top, top)
     z4 = jnp.sum(cc * cc)
-    return jnp.log(jnp.abs(z1)) + jnp.log(jnp.abs(z4)) - 2.0 * jnp.log(jnp.abs(z2))
+    return jnp.log(jnp.abs(z1)) + jnp.log(jnp.abs(z4)) - 2.0 * jnp.log(jnp.abs(z2)), z1

@@ -14,6 +14,7 @@ from ._common import (
     Cut,
     check_multiplet_rtol,
     check_rg_arguments,
+    check_tensor_values,
     effective_rtol,
     multiplet_cut,
     run_rg,
@@ -129,13 +130,22 @@ def hotrg(
 
     ln Z / N, a scalar of the tensor's dtype.
 
+    **Checks:** at trace time the rank and shape of `tensor`, `chi`, `steps` (`ValueError`);
+    an integer or boolean `tensor` is promoted to the default float, float16, bfloat16 and
+    complex are refused (`TypeError`). At run time (`equinox.error_if`, eagerly and under `jit`):
+    NaN or infinite entries, a zero tensor, and a partition function $Z \le 0$ (the sign of the
+    final trace; every normalization divides by a positive norm). $Z \le 0$ raises rather than
+    returning $\ln|Z|$: such a network is not the Boltzmann weight of a classical model, its
+    ln Z is undefined, and ln|Z| would be a silently wrong free energy. The check compares one
+    scalar without derivative, so `grad`, `jvp` and `hessian` are unchanged.
+
     Cost per step: O(χ⁷) for the contraction, two χ² × χ² eigendecompositions.
 
     Derivatives of every order are exact derivatives of this truncated network; `jit` and `vmap`
     apply (with `chi`, `steps` and `multiplet_rtol` static).
     """
-    tensor = jnp.asarray(tensor)
-    check_rg_arguments("hotrg", tensor, chi, steps)
+    tensor = check_rg_arguments("hotrg", tensor, chi, steps)
     rtol = check_multiplet_rtol("hotrg", multiplet_rtol)
-    step = functools.partial(_hotrg_step, chi=chi, rtol=rtol)
-    return run_rg(step, tensor, steps, checkpoint)[0]
+    tensor = check_tensor_values("hotrg", tensor)
+    step = functools.partial(_hotrg_step, chi=int(chi), rtol=rtol)
+    return run_rg(step, tensor, int(steps), checkpoint, who="hotrg")[0]

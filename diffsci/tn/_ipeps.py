@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .._internal._validate import check, fail, float_array
 from ._common import relative_asymmetry
 
 __all__ = [
@@ -50,69 +51,118 @@ _C4V = (
 
 
 def _ctmrg():
-    from ._ctmrg import ctmrg
+    from ._ctmrg import _ctmrg_jit
 
-    return ctmrg
+    return _ctmrg_jit
 
 
-def _check_site_tensor(a, who: str) -> Array:
+def _check_ctmrg_options(kwargs, who):
+    from ._ctmrg import check_ctmrg_options
+
+    check_ctmrg_options(kwargs, who)
+
+
+def _check_site_tensor(a, who: str, name: str = "a") -> Array:
+    if isinstance(a, str) or a is None:
+        fail(who, name, "to be a real site tensor A[s, u, l, d, r] of rank 5", a, TypeError)
     a = jnp.asarray(a)
+    if jnp.issubdtype(a.dtype, jnp.complexfloating):
+        raise TypeError(
+            f"{who}: expected `{name}` to be a real floating-point site tensor (real C4v iPEPS), "
+            f"got dtype {a.dtype}"
+        )
+    a = float_array(a, name, who)
     if a.ndim != 5:
         raise ValueError(
-            f"{who}: expected a site tensor A[s, u, l, d, r] of rank 5 (physical, up, left, down, "
-            f"right), got shape {a.shape}"
+            f"{who}: expected `{name}` to be a site tensor A[s, u, l, d, r] of rank 5 (physical, "
+            f"up, left, down, right), got shape {a.shape}"
         )
     if not (a.shape[1] == a.shape[2] == a.shape[3] == a.shape[4]):
         raise ValueError(
-            f"{who}: the four virtual legs of A[s, u, l, d, r] must have the same bond dimension D "
-            f"(C4v symmetric ansatz), got shape {a.shape}"
+            f"{who}: the four virtual legs of `{name}` = A[s, u, l, d, r] must have the same bond "
+            f"dimension D (C4v symmetric ansatz), got shape {a.shape}"
         )
-    if not jnp.issubdtype(a.dtype, jnp.floating):
-        raise TypeError(
-            f"{who}: expected a real floating-point site tensor (real C4v iPEPS), got dtype "
-            f"{a.dtype}"
+    if a.size == 0:
+        raise ValueError(
+            f"{who}: expected `{name}` to have legs of dimension >= 1, got shape {a.shape}"
         )
     return a
 
 
-def _check_env(env, d: int, who: str) -> None:
-    corner, edge = env.corner, env.edge
-    chi = corner.shape[0]
-    if corner.shape != (chi, chi) or edge.shape != (chi, d, chi):
-        raise ValueError(
-            f"{who}: the environment does not fit the double-layer tensor: expected corner "
-            f"(chi, chi) and edge (chi, {d}, chi) with d = D^2 = {d}, got corner "
-            f"{corner.shape} and edge {edge.shape}"
+def _check_env(env, a_shape, who: str):
+    """The corner and edge of `env` (any object with `corner` and `edge`, usually a `CTMRGEnv`),
+    checked against the site tensor of shape `a_shape`."""
+    if not (hasattr(env, "corner") and hasattr(env, "edge")):
+        hint = " (pass `result.env`)" if hasattr(env, "env") else ""
+        raise TypeError(
+            f"{who}: expected `env` to be a CTMRGEnv (with `corner` and `edge`), got "
+            f"{type(env).__name__}{hint}"
         )
+    corner = float_array(env.corner, "env.corner", who)
+    edge = float_array(env.edge, "env.edge", who)
+    d = a_shape[1] ** 2
+    chi = corner.shape[0] if corner.ndim else 0
+    if corner.shape != (chi, chi) or edge.shape != (chi, d, chi) or chi == 0:
+        raise ValueError(
+            f"{who}: the environment `env` does not fit the site tensor `a` of shape "
+            f"{tuple(a_shape)}: expected corner (chi, chi) and edge (chi, {d}, chi) with "
+            f"d = D^2 = {d}, got corner {corner.shape} and edge {edge.shape}"
+        )
+    return corner, edge
+
+
+def _check_value(a, who: str, name: str = "a") -> Array:
+    """`a`, with a runtime error if it has NaN or infinite entries or is zero (a zero tensor has
+    no norm and is no state). On the input, so it runs before anything computed from it."""
+    nonfinite = ~jnp.all(jnp.isfinite(a))
+    zero = jnp.all(a == 0)
+    return eqx.branched_error_if(
+        a,
+        nonfinite | zero,
+        jnp.where(nonfinite, 0, 1),
+        [
+            f"{who}: `{name}` has NaN or infinite entries",
+            f"{who}: expected `{name}` to be a nonzero tensor, got a zero tensor (it has no norm: "
+            "a zero tensor is no state)",
+        ],
+    )
 
 
 _PATCHES = ("bond", "plaquette")
 
 
 def _check_patch(patch, who: str) -> None:
-    if patch not in _PATCHES:
+    if not isinstance(patch, str) or patch not in _PATCHES:
         raise ValueError(f"{who}: patch must be one of {_PATCHES}, got {patch!r}")
 
 
 def _check_bond_operator(h, p: int, who: str) -> Array:
+    if isinstance(h, str) or h is None:
+        fail(who, "bond_hamiltonian", "to be a real (p^2, p^2) matrix", h, TypeError)
     h = jnp.asarray(h)
+    if jnp.issubdtype(h.dtype, jnp.complexfloating):
+        raise TypeError(f"{who}: expected a real bond Hamiltonian, got dtype {h.dtype}")
+    h = float_array(h, "bond_hamiltonian", who)
     if h.shape == (p * p, p * p):
         h = h.reshape(p, p, p, p)
     if h.shape != (p, p, p, p):
         raise ValueError(
-            f"{who}: expected a two-site operator of shape ({p * p}, {p * p}) or ({p}, {p}, {p}, "
-            f"{p}) for physical dimension {p}, got shape {h.shape}"
+            f"{who}: expected `bond_hamiltonian` to be a two-site operator of shape ({p * p}, "
+            f"{p * p}) or ({p}, {p}, {p}, {p}) for physical dimension {p}, got shape {h.shape}"
         )
-    if not jnp.issubdtype(h.dtype, jnp.floating):
-        raise TypeError(f"{who}: expected a real bond Hamiltonian, got dtype {h.dtype}")
     m = h.reshape(p * p, p * p)
     asymmetry = jnp.max(jnp.abs(m - m.T))
     scale = jnp.max(jnp.abs(m))
-    return eqx.error_if(
+    nonfinite = ~jnp.all(jnp.isfinite(m))
+    return eqx.branched_error_if(
         h,
-        asymmetry > 1e3 * jnp.finfo(h.dtype).eps * scale,
-        f"{who}: the bond Hamiltonian is not a symmetric matrix (h[s1 s2, s1' s2'] must equal "
-        "h[s1' s2', s1 s2] for a real Hermitian operator)",
+        nonfinite | (asymmetry > 1e3 * jnp.finfo(h.dtype).eps * scale),
+        jnp.where(nonfinite, 0, 1),
+        [
+            f"{who}: `bond_hamiltonian` has NaN or infinite entries",
+            f"{who}: the bond Hamiltonian `bond_hamiltonian` is not a symmetric matrix "
+            "(h[s1 s2, s1' s2'] must equal h[s1' s2', s1 s2] for a real Hermitian operator)",
+        ],
     )
 
 
@@ -128,6 +178,9 @@ def symmetrize_c4v(a: Float[ArrayLike, "p D D D D"]) -> Float[Array, "p D D D D"
     **Arguments:**
 
     - `a`: real array of shape `(p, D, D, D, D)`, legs `(s, u, l, d, r)`.
+
+    **Checks:** rank and shape (`ValueError`); integer input is promoted to the default float,
+    complex and float16 are refused (`TypeError`).
 
     **Returns:** the symmetrized tensor, same shape and dtype.
     """
@@ -151,6 +204,8 @@ def double_layer(
     - `a`: real site tensor `(p, D, D, D, D)`, legs `(s, u, l, d, r)`.
     - `operator`: optional `(p, p)` matrix $O_{ss'}$.
 
+    **Checks:** shapes (`ValueError`); integer input promoted, complex and float16 refused.
+
     **Returns:** `a[u, l, d, r]` of shape `(D², D², D², D²)`.
     """
     a = _check_site_tensor(a, "double_layer")
@@ -159,10 +214,16 @@ def double_layer(
         out = jnp.einsum("sabcd,sefgh->aebfcgdh", a, a)
     else:
         operator = jnp.asarray(operator)
+        if jnp.issubdtype(operator.dtype, jnp.complexfloating):
+            raise TypeError(
+                f"double_layer: expected `operator` to be real (a real C4v iPEPS), got dtype "
+                f"{operator.dtype}"
+            )
+        operator = float_array(operator, "operator", "double_layer")
         if operator.shape != (p, p):
             raise ValueError(
-                f"double_layer: expected a one-site operator of shape ({p}, {p}), got "
-                f"{operator.shape}"
+                f"double_layer: expected `operator` to be a one-site operator of shape ({p}, {p}) "
+                f"for the physical dimension of `a`, got shape {operator.shape}"
             )
         out = jnp.einsum("sabcd,st,tefgh->aebfcgdh", a, operator.astype(a.dtype), a)
     d = dim * dim
@@ -236,12 +297,15 @@ def two_site_rdm(
     - `normalize`: divide by the trace (default).
     - `patch`: `"bond"` (default) or `"plaquette"`, the network around the two sites.
 
+    **Checks:** at trace time that `env` has a `corner` and an `edge` (a `CTMRGEnv`, not the
+    `CTMRGResult` around it) whose shapes fit `a`, and the shape of `a`.
+
     **Returns:** `rho[s1, s2, s1', s2']`, shape `(p, p, p, p)`.
     """
     a = _check_site_tensor(a, "two_site_rdm")
-    _check_env(env, a.shape[1] ** 2, "two_site_rdm")
+    corner, edge = _check_env(env, a.shape, "two_site_rdm")
     _check_patch(patch, "two_site_rdm")
-    corner, edge = env.corner.astype(a.dtype), env.edge.astype(a.dtype)
+    corner, edge = corner.astype(a.dtype), edge.astype(a.dtype)
     if patch == "plaquette":
         # The four quadrants are taken to be the same matrix: only true for a C4v tensor.
         a = eqx.error_if(
@@ -303,13 +367,13 @@ def one_site_rdm(
 ) -> Float[Array, "p p"]:
     r"""Reduced density matrix $\rho_{s s'}$ of one site from a C4v environment (3x3 patch).
 
-    **Arguments:** as for `two_site_rdm`.
+    **Arguments:** as for `two_site_rdm`, and the same checks.
 
     **Returns:** `rho[s, s']`, shape `(p, p)`, trace one when `normalize`.
     """
     a = _check_site_tensor(a, "one_site_rdm")
-    _check_env(env, a.shape[1] ** 2, "one_site_rdm")
-    corner, edge = env.corner.astype(a.dtype), env.edge.astype(a.dtype)
+    corner, edge = _check_env(env, a.shape, "one_site_rdm")
+    corner, edge = corner.astype(a.dtype), edge.astype(a.dtype)
     left = _half(a, corner, edge)  # [c, r, r', e, s, s']
     right = jnp.einsum("xc,xke,ey->cky", corner, edge, corner)
     dim = a.shape[1]
@@ -341,11 +405,11 @@ class _EnergyInfo(eqx.Module):
     result: Array
 
 
-def _energy_with_info(a, h, chi, symmetrize, ctmrg_kwargs, patch):
+def _energy_with_info(a, h, chi, symmetrize, ctmrg_kwargs, patch, who="ipeps_energy"):
     if symmetrize:
         a = symmetrize_c4v(a)
     a = _normalized(a)
-    out = _ctmrg()(double_layer(a), chi, **ctmrg_kwargs)
+    out = _ctmrg()(double_layer(a), chi, who, **ctmrg_kwargs)
     rho = two_site_rdm(a, out.env, patch=patch)
     # 2 bonds per site; <h> = Tr(rho h) with rho[s1 s2, s1' s2'] and h[s1' s2', s1 s2].
     energy = 2.0 * jnp.einsum("abcd,cdab->", rho, h.astype(a.dtype))
@@ -401,12 +465,30 @@ def ipeps_energy(
       `throw=True` (its default) non-convergence raises; with `throw=False` the energy is NaN
       when CTMRG did not converge (never a silently wrong number).
 
+    **Checks:** shapes, dtypes (integers promoted, complex and float16 refused), `chi`, `patch`
+    and the CTMRG options at trace time; at run time (`equinox.error_if`, whatever `throw`
+    says) NaN or infinite entries of `a` or `bond_hamiltonian`, a zero `a` (it has no norm), an
+    asymmetric `bond_hamiltonian`, and with `symmetrize=False` an `a` that is not C4v symmetric.
+    The errors of CTMRG are reported from `ipeps_energy`.
+
     **Returns:** the energy per site, a scalar of `a`'s dtype.
     """
-    a = _check_site_tensor(a, "ipeps_energy")
-    h = _check_bond_operator(bond_hamiltonian, a.shape[0], "ipeps_energy")
-    _check_patch(patch, "ipeps_energy")
-    energy, info = _energy_with_info(a, h, chi, symmetrize, ctmrg_kwargs, patch)
+    who = "ipeps_energy"
+    a = _check_site_tensor(a, who)
+    h = _check_bond_operator(bond_hamiltonian, a.shape[0], who)
+    _check_patch(patch, who)
+    _check_ctmrg_options(ctmrg_kwargs, who)
+    a = _check_value(a, who)
+    if not symmetrize:
+        # The environment of C4v CTMRG needs it; checked here so that the error names `a`.
+        a = eqx.error_if(
+            a,
+            relative_asymmetry(a, _C4V[1:]) > jnp.sqrt(jnp.finfo(a.dtype).eps),
+            f"{who}: with symmetrize=False, expected `a` to be C4v symmetric (invariant under "
+            "the rotations and reflections of the square, which permute its virtual legs); "
+            "symmetrize it with symmetrize_c4v, or pass symmetrize=True",
+        )
+    energy, info = _energy_with_info(a, h, chi, symmetrize, ctmrg_kwargs, patch, who)
     return jnp.where(info.result == 0, energy, jnp.nan)
 
 
@@ -528,6 +610,11 @@ def optimize_ipeps(
     - `callback`: optional `callback(iteration, energy, gradient_norm)` called on the host after
       every iteration.
 
+    **Checks** (before anything runs): as `ipeps_energy` for `a0` (NaN, infinite or zero
+    entries raise `equinox.EquinoxRuntimeError`), `bond_hamiltonian` and the CTMRG options;
+    `steps`, `chi`, `memory_size`, `max_linesearch_steps`, `checkpoint_every` integers >= 1,
+    `gtol` and `ftol` numbers >= 0, `callback` callable (`ValueError`, `TypeError`).
+
     **Returns:** an `IPEPSResult`.
     """
     from diffsci.utils import (
@@ -539,12 +626,27 @@ def optimize_ipeps(
     )
 
     start_time = time.perf_counter()
-    a0 = _check_site_tensor(a0, "optimize_ipeps")
-    h = _check_bond_operator(bond_hamiltonian, a0.shape[0], "optimize_ipeps").astype(a0.dtype)
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"optimize_ipeps: steps must be an integer >= 1, got {steps!r}")
-    if not isinstance(chi, int) or chi < 1:
-        raise ValueError(f"optimize_ipeps: chi must be an integer >= 1, got {chi!r}")
+    who = "optimize_ipeps"
+    a0 = _check_site_tensor(a0, who, "a0")
+    h = _check_bond_operator(bond_hamiltonian, a0.shape[0], who).astype(a0.dtype)
+    steps = _static_count(steps, "steps", who)
+    chi = _static_count(chi, "chi", who)
+    memory_size = _static_count(memory_size, "memory_size", who)
+    max_linesearch_steps = _static_count(max_linesearch_steps, "max_linesearch_steps", who)
+    checkpoint_every = _static_count(checkpoint_every, "checkpoint_every", who)
+    for name, value in (("gtol", gtol), ("ftol", ftol)):
+        if (isinstance(value, bool) or not isinstance(value, int | float | np.floating)
+                or not value >= 0):
+            raise ValueError(f"{who}: `{name}` must be a number >= 0, got {value!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"{who}: `callback` must be callable or None, got {callback!r}")
+    _check_ctmrg_options(ctmrg_kwargs, who)
+    # a0 is concrete (this driver is not jittable): a bad one raises here, at once.
+    a0 = _check_value(a0, who, "a0")
+    if not symmetrize:
+        check(a0, relative_asymmetry(a0, _C4V[1:]) > jnp.sqrt(jnp.finfo(a0.dtype).eps),
+              f"{who}: with symmetrize=False, expected `a0` to be C4v symmetric; symmetrize it "
+              "with symmetrize_c4v, or pass symmetrize=True")
     try:
         ctmrg_items = tuple(sorted(ctmrg_kwargs.items()))
         hash(ctmrg_items)
@@ -704,6 +806,13 @@ def optimize_ipeps(
         message=message,
         seconds=time.perf_counter() - start_time,
     )
+
+
+def _static_count(value, name: str, who: str) -> int:
+    """A Python int >= 1 (bools refused), else `ValueError` naming `name`."""
+    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{who}: {name} must be an integer >= 1, got {value!r}")
+    return int(value)
 
 
 def _digest(a: np.ndarray) -> str:

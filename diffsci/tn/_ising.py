@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from jaxtyping import Array, ArrayLike, Float
 
+from ._common import check_chi_steps, check_multiplet_rtol
 from ._hotrg import hotrg
-from ._models import ising_tensor
+from ._models import ising_tensor, scalar_parameters
 from ._trg import trg
 
 _METHODS = {"trg": trg, "hotrg": hotrg}
@@ -51,6 +52,9 @@ def ising_log_z(
     - `multiplet_rtol`: relative tolerance below which values of a truncated spectrum form one
       multiplet (default `None`, 1e-10).
 
+    **Checks:** `beta` and `h` real scalars (integers promoted), `chi`, `steps`, `method` at
+    trace time; a NaN or infinite `beta` or `h` raises at run time (`equinox.error_if`).
+
     **Returns:**
 
     ln Z / N, a scalar.
@@ -58,12 +62,17 @@ def ising_log_z(
     Measured accuracy of ln Z / N at $T_c$ against Onsager (30 steps): TRG χ = 16: 4e-6; HOTRG
     χ = 16: 5e-7 (see the benchmark page). Away from $T_c$ it is better by orders of magnitude.
     """
+    who = "ising_log_z"
     try:
         engine = _METHODS[method]
     except (KeyError, TypeError):
         raise ValueError(
             f"ising_log_z: method must be one of {sorted(_METHODS)}, got {method!r}"
         ) from None
+    check_chi_steps(who, chi, steps)
+    check_multiplet_rtol(who, multiplet_rtol)
+    # Checked here (NaN or infinite beta or h raise from ising_log_z, before the RG sees them).
+    beta, h = scalar_parameters(who, beta=beta, h=h)
     return engine(
         ising_tensor(beta, h), chi, steps, checkpoint=checkpoint, multiplet_rtol=multiplet_rtol
     )

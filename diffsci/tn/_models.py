@@ -6,12 +6,17 @@ Every tensor here follows the leg order of `diffsci.tn.trg` and `diffsci.tn.hotr
 
 from __future__ import annotations
 
+import math
+
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from diffsci.linalg import eigh
+
+from .._internal._validate import fail, float_array
 
 _BALANCE = 1e-2
 
@@ -75,24 +80,50 @@ def lattice_tensor(
     - `site`: the site weights $w_s$, shape `(q,)`.
     - `symmetric`: the exactly symmetric split (for CTMRG), see above.
 
+    **Checks:** shapes at trace time (`ValueError`; integer input is promoted to the default
+    float); at run time (`equinox.error_if`) NaN or infinite entries and a `bond` that is not
+    symmetric to $\sqrt\epsilon$ of its largest entry.
+
     **Returns:**
 
     The tensor $T$ of shape `(q, q, q, q)` in the leg order (left, right, down, up) of
     `diffsci.tn.trg` and `diffsci.tn.hotrg`.
     """
-    bond = jnp.asarray(bond)
-    site = jnp.asarray(site)
-    if bond.ndim != 2 or bond.shape[0] != bond.shape[1]:
-        raise ValueError(f"lattice_tensor: expected a square bond matrix, got shape {bond.shape}")
+    who = "lattice_tensor"
+    bond = float_array(bond, "bond", who)
+    site = float_array(site, "site", who)
+    if bond.ndim != 2 or bond.shape[0] != bond.shape[1] or bond.shape[0] == 0:
+        raise ValueError(
+            f"lattice_tensor: expected `bond` to be a square bond matrix of size q >= 1, got "
+            f"shape {bond.shape}"
+        )
     if site.shape != (bond.shape[0],):
         raise ValueError(
-            f"lattice_tensor: expected site weights of shape ({bond.shape[0]},) to match the bond "
-            f"matrix of shape {bond.shape}, got shape {site.shape}"
+            f"lattice_tensor: expected site weights of shape ({bond.shape[0]},) (`site`) to match "
+            f"the bond matrix of shape {bond.shape}, got shape {site.shape}"
         )
-    dtype = jnp.result_type(float, bond, site)
-    bond = bond.astype(dtype)
+    dtype = jnp.result_type(bond, site)
+    bond, site = bond.astype(dtype), site.astype(dtype)
+    # Value checks on the inputs, so that they run before (and instead of) those of `eigh`.
+    nonfinite_bond = ~jnp.all(jnp.isfinite(bond))
+    nonfinite_site = ~jnp.all(jnp.isfinite(site))
+    scale = jax.lax.stop_gradient(jnp.max(jnp.abs(bond)))
+    asymmetry = jax.lax.stop_gradient(jnp.max(jnp.abs(bond - bond.T)))
+    asymmetric = asymmetry > math.sqrt(float(jnp.finfo(dtype).eps)) * scale
+    bond, site = eqx.branched_error_if(
+        (bond, site),
+        nonfinite_bond | nonfinite_site | asymmetric,
+        jnp.where(nonfinite_bond, 0, jnp.where(nonfinite_site, 1, 2)),
+        [
+            "lattice_tensor: `bond` has NaN or infinite entries",
+            "lattice_tensor: `site` has NaN or infinite entries",
+            "lattice_tensor: expected `bond` to be a symmetric matrix (B[s, s'] = B[s', s], the "
+            "weight of an undirected bond), got an asymmetric one; pass (B + B.T) / 2 if that is "
+            "the model you mean",
+        ],
+    )
     eigenvalues, vectors = eigh(0.5 * (bond + bond.T))
-    return _tensor_from_spectrum(vectors, eigenvalues, site.astype(dtype), symmetric)
+    return _tensor_from_spectrum(vectors, eigenvalues, site, symmetric)
 
 
 def ising_tensor(
@@ -112,11 +143,14 @@ def ising_tensor(
     - `symmetric`: split every bond as $Q\sqrt\Lambda$ so that the tensor is C4v symmetric, the
       input `diffsci.tn.ctmrg` expects (needs β ≥ 0).
 
+    **Checks:** `beta` and `h` are scalars (`ValueError`), finite (at run time, through
+    `equinox.error_if`).
+
     **Returns:**
 
     The tensor of shape `(2, 2, 2, 2)`.
     """
-    beta, h = _as_float(beta, h)
+    beta, h = scalar_parameters("ising_tensor", beta=beta, h=h)
     spins = jnp.array([1.0, -1.0], dtype=beta.dtype)
     # B = exp(beta s s') = Q diag(2 cosh beta, 2 sinh beta) Q^T, Q = [[1, 1], [1, -1]] / sqrt 2.
     vectors = jnp.array([[1.0, 1.0], [1.0, -1.0]], dtype=beta.dtype) / jnp.sqrt(2.0)
@@ -145,13 +179,19 @@ def potts_tensor(
     - `symmetric`: the C4v-symmetric split for `diffsci.tn.ctmrg` (needs β ≥ 0), as for
       `ising_tensor`.
 
+    **Checks:** `q` an integer ≥ 2 (`ValueError`); `beta` and `h` scalars, finite (at run
+    time).
+
     **Returns:**
 
     The tensor of shape `(q, q, q, q)`.
     """
-    if not isinstance(q, int) or isinstance(q, bool) or q < 2:
-        raise ValueError(f"potts_tensor: expected an integer number of states q >= 2, got {q!r}")
-    beta, h = _as_float(beta, h)
+    if not isinstance(q, int | np.integer) or isinstance(q, bool) or q < 2:
+        raise ValueError(
+            f"potts_tensor: expected `q`, the number of states, to be an integer q >= 2, got {q!r}"
+        )
+    q = int(q)
+    beta, h = scalar_parameters("potts_tensor", beta=beta, h=h)
     # B = (e^beta - 1) I + J: eigenvalue e^beta - 1 + q on the uniform vector, e^beta - 1 on its
     # orthogonal complement (a fixed orthonormal basis: the spectrum alone depends on beta).
     vectors = _uniform_first_basis(q, beta.dtype)
@@ -171,12 +211,25 @@ def _uniform_first_basis(q, dtype):
     return jnp.asarray(basis, dtype=dtype)
 
 
-def _as_float(*xs):
-    dtype = jnp.result_type(float, *xs)
-    out = []
-    for x in xs:
-        x = jnp.asarray(x, dtype=dtype)
-        if x.ndim != 0:
-            raise ValueError(f"expected a scalar, got an array of shape {x.shape}")
-        out.append(x)
-    return out
+def scalar_parameters(who: str, **named) -> list[Array]:
+    """The named real scalars as arrays of one floating dtype (integers and bools promoted to the
+    default float, float16/bfloat16 and complex refused), `ValueError` for an array that is not
+    a scalar; and a runtime error (`equinox.error_if`, on the returned values, so before anything
+    computed from them) if one is NaN or infinite."""
+    arrays = []
+    for name, x in named.items():
+        a = float_array(x, name, who)
+        if a.ndim != 0:
+            fail(who, name, "to be a scalar", f"an array of shape {a.shape}", described=True)
+        arrays.append(a)
+    dtype = jnp.result_type(*arrays)
+    arrays = [a.astype(dtype) for a in arrays]
+    bad = [~jnp.isfinite(a) for a in arrays]
+    return list(
+        eqx.branched_error_if(
+            tuple(arrays),
+            jnp.any(jnp.stack(bad)),
+            jnp.argmax(jnp.stack(bad)),
+            [f"{who}: `{name}` is NaN or infinite" for name in named],
+        )
+    )

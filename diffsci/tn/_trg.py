@@ -12,6 +12,7 @@ from diffsci.linalg import svd, truncated_svd
 from ._common import (
     check_multiplet_rtol,
     check_rg_arguments,
+    check_tensor_values,
     merge_cuts,
     multiplet_cut,
     run_rg,
@@ -122,6 +123,15 @@ def trg(
 
     ln Z / N, a scalar of the tensor's dtype.
 
+    **Checks:** at trace time the rank and shape of `tensor`, `chi`, `steps` (`ValueError`);
+    an integer or boolean `tensor` is promoted to the default float, float16, bfloat16 and
+    complex are refused (`TypeError`). At run time (`equinox.error_if`, eagerly and under `jit`):
+    NaN or infinite entries, a zero tensor, and a partition function $Z \le 0$ (the sign of the
+    final trace; every normalization divides by a positive norm). $Z \le 0$ raises rather than
+    returning $\ln|Z|$: such a network is not the Boltzmann weight of a classical model, its
+    ln Z is undefined, and ln|Z| would be a silently wrong free energy. The check compares one
+    scalar without derivative, so `grad`, `jvp` and `hessian` are unchanged.
+
     Cost per step: an SVD of a χ² × χ² matrix twice and an O(χ⁶) contraction.
 
     Derivatives of every order (`jax.grad`, `jax.hessian` for the specific heat) are exact
@@ -133,8 +143,8 @@ def trg(
     at the cut, or the tunnelling splitting of the ordered phase) still give a derivative of
     order 1/gap; `diffsci.tn.truncation_info` shows the gap at every cut.
     """
-    tensor = jnp.asarray(tensor)
-    check_rg_arguments("trg", tensor, chi, steps)
+    tensor = check_rg_arguments("trg", tensor, chi, steps)
     rtol = check_multiplet_rtol("trg", multiplet_rtol)
-    step = functools.partial(_trg_step, chi=chi, rtol=rtol)
-    return run_rg(step, tensor, steps, checkpoint)[0]
+    tensor = check_tensor_values("trg", tensor)
+    step = functools.partial(_trg_step, chi=int(chi), rtol=rtol)
+    return run_rg(step, tensor, int(steps), checkpoint, who="trg")[0]

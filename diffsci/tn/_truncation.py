@@ -5,10 +5,9 @@ from __future__ import annotations
 import functools
 
 import equinox as eqx
-import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from ._common import check_multiplet_rtol, check_rg_arguments, run_rg
+from ._common import check_multiplet_rtol, check_rg_arguments, check_tensor_values, run_rg
 from ._hotrg import _hotrg_step
 from ._trg import _trg_step
 
@@ -53,7 +52,8 @@ def truncation_info(
     the χ-th and the (χ+1)-th values are closer than `multiplet_rtol` times the largest one,
     the kept members of that multiplet are dropped too (see the docs page on tensor networks,
     "Truncation and multiplets"). This function tells how many states that left, step by step.
-    Jittable and `vmap`-able (`chi`, `steps` and `method` static).
+    Jittable and `vmap`-able (`chi`, `steps` and `method` static). Checks `tensor` as
+    `diffsci.tn.trg` does (NaN and zero tensors at run time), but not the sign of Z.
 
     **Arguments:**
 
@@ -71,9 +71,9 @@ def truncation_info(
         raise ValueError(
             f"truncation_info: method must be one of {sorted(_STEPS)}, got {method!r}"
         ) from None
-    tensor = jnp.asarray(tensor)
-    check_rg_arguments("truncation_info", tensor, chi, steps)
+    tensor = check_rg_arguments("truncation_info", tensor, chi, steps)
     rtol = check_multiplet_rtol("truncation_info", multiplet_rtol)
-    step = functools.partial(step, chi=chi, rtol=rtol)
-    _, cuts = run_rg(step, tensor, steps, checkpoint=False)
+    tensor = check_tensor_values("truncation_info", tensor)
+    step = functools.partial(step, chi=int(chi), rtol=rtol)
+    _, cuts = run_rg(step, tensor, int(steps), checkpoint=False)
     return TruncationInfo(cuts.kept_rank, cuts.dropped, cuts.gap)

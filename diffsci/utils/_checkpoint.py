@@ -25,6 +25,15 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, incomplete, corrupted or does not match what was expected."""
 
 
+def _check_path(path, who: str) -> None:
+    """`path` must be a `str` or an `os.PathLike` (`TypeError` naming `who` otherwise)."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"{who}: expected `path` to be a path (str or pathlib.Path), got "
+            f"{type(path).__name__} {path!r}"
+        )
+
+
 def _base(path) -> Path:
     path = Path(path)
     if path.suffix in (".npz", ".json"):
@@ -143,6 +152,55 @@ def _has_opaque(node) -> bool:
     return node["t"] == "opaque" or any(_has_opaque(c) for c in node.get("c", []))
 
 
+def _encode_like(tree) -> Any:
+    """The structure of a `like` template in the terms of `_encode`: any pytree leaf (an array,
+    a scalar, a `jax.ShapeDtypeStruct`) is a leaf."""
+    if tree is None:
+        return {"t": "none"}
+    if isinstance(tree, dict) and all(isinstance(k, str) for k in tree):
+        keys = sorted(tree)
+        return {"t": "dict", "k": keys, "c": [_encode_like(tree[k]) for k in keys]}
+    if type(tree) in (list, tuple):
+        return {"t": type(tree).__name__, "c": [_encode_like(c) for c in tree]}
+    leaves = jax.tree_util.tree_leaves(tree)
+    if len(leaves) == 1 and leaves[0] is tree:
+        return {"t": "leaf"}
+    return {"t": "opaque"}
+
+
+def _same_shape_of_tree(a, b) -> bool:
+    """Structures from `_encode`, equal up to list/tuple (both sequences of the same length)."""
+    kind_a = "seq" if a["t"] in ("list", "tuple") else a["t"]
+    kind_b = "seq" if b["t"] in ("list", "tuple") else b["t"]
+    if kind_a != kind_b or a.get("k") != b.get("k"):
+        return False
+    ca, cb = a.get("c", []), b.get("c", [])
+    return len(ca) == len(cb) and all(_same_shape_of_tree(x, y) for x, y in zip(ca, cb,
+                                                                                strict=True))
+
+
+_CUSTOM_NODE = re.compile(r"CustomNode\(([^\[\]()]+)\[")
+
+
+def _check_like_structure(like, treedef, sidecar, json_path) -> None:
+    """`like` must have the stored structure: the same dict keys, sequence lengths and `None`s
+    (from the sidecar's JSON structure) and, where the tree holds custom nodes (equinox modules,
+    named tuples), the same node types in the same order (from the stored treedef)."""
+    stored = sidecar.get("structure")
+    if stored is None:  # pragma: no cover - every readable format stores it
+        return
+    mismatch = not _same_shape_of_tree(stored, _encode_like(like))
+    if not mismatch and _has_opaque(stored):
+        mismatch = (_CUSTOM_NODE.findall(str(sidecar.get("treedef", "")))
+                    != _CUSTOM_NODE.findall(str(treedef)))
+    if mismatch:
+        raise CheckpointError(
+            f"load_checkpoint: `like` does not have the structure of the checkpoint {json_path} "
+            f"(stored {sidecar.get('treedef')}, `like` {treedef}): its leaves would be loaded "
+            "under other names; pass a `like` built the way the saved tree was"
+        )
+
+
 def save_checkpoint(path, tree, metadata: dict | None = None) -> None:
     """Save a pytree of arrays so that a kill at any instant leaves a loadable checkpoint.
 
@@ -173,9 +231,11 @@ def save_checkpoint(path, tree, metadata: dict | None = None) -> None:
 
     **Raises:**
 
-    `TypeError` for a leaf that is not an array of numbers or metadata that JSON cannot hold,
-    before anything is written.
+    `TypeError` for a `path` that is not a path, a leaf that is not an array of numbers (bool,
+    integer, float, complex, or a PRNG key) or metadata that JSON cannot hold, before anything is
+    written.
     """
+    _check_path(path, "save_checkpoint")
     base = _base(path)
     json_path = _sidecar_path(path)
     if metadata is not None and not isinstance(metadata, dict):
@@ -195,9 +255,15 @@ def save_checkpoint(path, tree, metadata: dict | None = None) -> None:
         if _is_key(leaf):
             entry["key_impl"] = str(jax.random.key_impl(leaf))
             leaf = jax.random.key_data(leaf)
-        a = np.asarray(leaf)
-        if a.dtype == object:
-            raise TypeError(f"save_checkpoint: leaf {k} is not an array of numbers: {type(leaf)}")
+        try:
+            a = np.asarray(leaf)
+        except (TypeError, ValueError):  # e.g. a ragged list
+            a = np.empty((), object)
+        if a.dtype.kind not in "biufc":
+            raise TypeError(
+                f"save_checkpoint: leaf {k} is not an array of numbers: {type(leaf).__name__} "
+                f"(dtype {a.dtype}); store strings and other values in `metadata`"
+            )
         entry.update(shape=list(a.shape), dtype=a.dtype.str)
         arrays[f"leaf_{k:06d}"] = a
         info.append(entry)
@@ -233,15 +299,32 @@ def save_checkpoint(path, tree, metadata: dict | None = None) -> None:
 
 
 def read_checkpoint_metadata(path) -> dict:
-    """The `metadata` dict stored with the checkpoint at `path` (reads only the JSON sidecar)."""
+    """The `metadata` dict stored with the checkpoint at `path` (reads only the JSON sidecar).
+
+    Raises `TypeError` if `path` is not a path, `CheckpointError` if there is no checkpoint or
+    its sidecar is damaged."""
+    _check_path(path, "read_checkpoint_metadata")
     return _read_sidecar(path)["metadata"]
 
 
 def read_run_checkpoint_metadata(path, run: dict, who: str) -> dict:
     """The metadata of the checkpoint at `path`, after checking that it was written by the same
     run: its `metadata["run"]` must equal `run` (JSON-comparable), else `CheckpointError` names
-    `who`, the folder and both descriptions, so that a resume never mixes two runs."""
-    stored = read_checkpoint_metadata(path)
+    `who`, the folder and both descriptions, so that a resume never mixes two runs.
+
+    Checks: `path` is a path, `run` a dict, `who` a string (`TypeError`)."""
+    _check_path(path, "read_run_checkpoint_metadata")
+    if not isinstance(run, dict):
+        raise TypeError(
+            f"read_run_checkpoint_metadata: expected `run` to be a dict describing the run, got "
+            f"{type(run).__name__}"
+        )
+    if not isinstance(who, str):
+        raise TypeError(
+            f"read_run_checkpoint_metadata: expected `who` to be the name of the caller (a str), "
+            f"got {type(who).__name__}"
+        )
+    stored = _read_sidecar(path)["metadata"]
     if stored.get("run") != run:
         raise CheckpointError(
             f"{who}: {Path(path).parent} holds a checkpoint of a different run "
@@ -292,7 +375,9 @@ def _read_sidecar(path) -> dict:
 
 
 def checkpoint_exists(path) -> bool:
-    """Whether a complete checkpoint (sidecar written) exists at `path`."""
+    """Whether a complete checkpoint (sidecar written) exists at `path` (`TypeError` if `path` is
+    not a `str` or `os.PathLike`)."""
+    _check_path(path, "checkpoint_exists")
     return _sidecar_path(path).exists()
 
 
@@ -303,8 +388,10 @@ def load_checkpoint(path, like=None):
 
     - `path`: the checkpoint's path without extension.
     - `like`: optional pytree with the structure to rebuild (needed for custom pytree nodes such as
-      equinox modules); its leaves' shapes and dtypes must match the stored ones. Its leaves are
-      only used as a template.
+      equinox modules); its structure (dict keys, list and tuple lengths, `None`s, the types of
+      custom nodes) and its array leaves' shapes and dtypes must match the stored ones, so a
+      checkpoint is never loaded into another tree with leaves of the same shapes. Its leaves are
+      only used as a template (a Python scalar leaf matches any dtype).
 
     **Returns:**
 
@@ -317,7 +404,9 @@ def load_checkpoint(path, like=None):
     does not match its own checksum (edited or damaged), if the data file it names is missing or
     does not match its checksum, or if `like` does not match the stored structure. Checkpoints
     of the earlier format (`<path>.npz` and a sidecar without its own checksum) still load.
+    `TypeError` if `path` is not a path.
     """
+    _check_path(path, "load_checkpoint")
     json_path = _sidecar_path(path)
     sidecar = _read_sidecar(path)
     npz_path = json_path.with_name(sidecar["npz"])
@@ -348,6 +437,7 @@ def load_checkpoint(path, like=None):
                 f"load_checkpoint: `like` has {len(like_leaves)} leaves, the checkpoint "
                 f"{len(leaves)} (stored structure: {sidecar['treedef']})"
             )
+        _check_like_structure(like, treedef, sidecar, json_path)
         for k, (a, b) in enumerate(zip(leaves, like_leaves, strict=True)):
             if _is_key(b):
                 b = jax.random.key_data(b)
@@ -356,6 +446,12 @@ def load_checkpoint(path, like=None):
                 raise CheckpointError(
                     f"load_checkpoint: leaf {k} has shape {np.shape(a)} in the checkpoint and "
                     f"{np.shape(b)} in `like`"
+                )
+            if isinstance(b, jax.Array | np.ndarray | np.generic) and np.dtype(
+                    np.asarray(a).dtype) != np.dtype(b.dtype):
+                raise CheckpointError(
+                    f"load_checkpoint: leaf {k} has dtype {np.asarray(a).dtype} in the checkpoint "
+                    f"and {b.dtype} in `like`"
                 )
         return jax.tree_util.tree_unflatten(treedef, leaves), sidecar["metadata"]
     structure = sidecar["structure"]

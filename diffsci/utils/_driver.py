@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from diffsci._internal._validate import fail, static_int
 
 from ._checkpoint import (
     checkpoint_exists,
@@ -117,9 +120,27 @@ def run_chunked(
 
     `(carry, outputs)`: the final carry and the outputs of all chunks concatenated along their
     leading axis (as JAX arrays; `None` if `step` returns `None`).
+
+    Checks: `step` (and `postfix`) callable, `num_chunks` an integer >= 1, `checkpoint_dir` a
+    path or `None`, `metadata` a dict or `None`, `progress` a bool or a `ProgressBar`, `desc` a
+    string.
     """
-    if num_chunks < 1:
-        raise ValueError(f"run_chunked: num_chunks must be >= 1, got {num_chunks}")
+    who = "run_chunked"
+    if not callable(step):
+        fail(who, "step", "to be callable as step(carry, chunk_index)", step, TypeError)
+    num_chunks = static_int(num_chunks, "num_chunks", who, minimum=1)
+    if checkpoint_dir is not None and not isinstance(checkpoint_dir, str | os.PathLike):
+        fail(who, "checkpoint_dir", "to be a path (str or pathlib.Path) or None",
+             checkpoint_dir, TypeError)
+    if metadata is not None and not isinstance(metadata, dict):
+        fail(who, "metadata", "to be a dict or None", metadata, TypeError)
+    if not isinstance(progress, bool | ProgressBar):
+        fail(who, "progress", "to be True, False or a ProgressBar", progress, TypeError)
+    if not isinstance(desc, str):
+        fail(who, "desc", "to be a string", desc, TypeError)
+    if postfix is not None and not callable(postfix):
+        fail(who, "postfix", "to be callable as postfix(carry, outputs) or None", postfix,
+             TypeError)
     meta = _normalize({"num_chunks": num_chunks, "run": metadata or {}})
     start = 0
     directory = None if checkpoint_dir is None else Path(checkpoint_dir)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import TextIO
+
+from diffsci._internal._validate import fail, static_int
 
 
 def _format_seconds(seconds: float) -> str:
@@ -40,6 +43,9 @@ class ProgressBar:
     - `width`: the width of the bar in characters.
     - `enabled`: `False` makes every method a no-op.
     - `min_interval`: the least time in seconds between two lines in non-terminal output.
+
+    Checks: `total` is an integer >= 0, `initial` an integer in `[0, total]`, `width` >= 1,
+    `min_interval` a finite number >= 0, `desc` a string, `enabled` a bool, `file` has `write`.
     """
 
     def __init__(
@@ -53,9 +59,26 @@ class ProgressBar:
         enabled: bool = True,
         min_interval: float = 1.0,
     ):
-        self.total = max(int(total), 0)
+        who = "ProgressBar"
+        total = static_int(total, "total", who, minimum=0)
+        initial = static_int(initial, "initial", who, minimum=0)
+        if initial > total:
+            fail(who, "initial", f"to be at most `total` = {total}", initial)
+        width = static_int(width, "width", who, minimum=1)
+        if isinstance(min_interval, bool) or not isinstance(min_interval, int | float) or not (
+                math.isfinite(min_interval) and min_interval >= 0):
+            fail(who, "min_interval", "to be a finite number of seconds >= 0", min_interval,
+                 TypeError if not isinstance(min_interval, int | float) else ValueError)
+        if not isinstance(desc, str):
+            fail(who, "desc", "to be a string", desc, TypeError)
+        if not isinstance(enabled, bool):
+            fail(who, "enabled", "to be True or False", enabled, TypeError)
+        if file is not None and not callable(getattr(file, "write", None)):
+            fail(who, "file", "to be a text stream with a write method (e.g. sys.stderr)", file,
+                 TypeError)
+        self.total = total
         self.desc = desc
-        self.count = int(initial)
+        self.count = initial
         self.file = sys.stderr if file is None else file
         self.width = width
         self.enabled = enabled

@@ -19,6 +19,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
+from diffsci._internal._validate import check, fail, float_array, inverse_temperature
+
 
 class VariationalEstimate(eqx.Module):
     r"""Free-energy estimates from $m$ samples of a normalized model $q$.
@@ -51,21 +53,33 @@ class VariationalEstimate(eqx.Module):
     num_samples: int = eqx.field(static=True)
 
 
-def _check(energies, log_q):
-    energies = jnp.asarray(energies)
-    log_q = jnp.asarray(log_q)
-    if energies.ndim != 1 or log_q.shape != energies.shape:
-        raise ValueError(
-            "variational free energy: expected energies and log_q of shape (m,), got "
-            f"{energies.shape} and {log_q.shape}"
-        )
-    if energies.shape[0] < 2:
-        raise ValueError(
-            f"variational free energy: need at least 2 samples for an error bar, got "
-            f"{energies.shape[0]}"
-        )
+def _check(energies, log_q, who, minimum):
+    """`energies` and `log_q` as real vectors of one length >= `minimum` in a common float dtype
+    (integers promoted)."""
+    energies = float_array(energies, "energies", who)
+    log_q = float_array(log_q, "log_q", who)
+    if energies.ndim != 1:
+        fail(who, "energies", "to have shape (m,)", f"shape {energies.shape}", described=True)
+    if log_q.shape != energies.shape:
+        fail(who, "log_q", f"to have the shape of `energies`, {energies.shape}",
+             f"shape {log_q.shape}", described=True)
+    if energies.shape[0] < minimum:
+        fail(who, "energies", f"to hold at least {minimum} samples"
+             + (" (an error bar needs two)" if minimum == 2 else ""),
+             f"{energies.shape[0]}", described=True)
     dtype = jnp.result_type(energies, log_q, float)
     return energies.astype(dtype), log_q.astype(dtype)
+
+
+_BETA_ZERO = (
+    " (at beta = 0, infinite temperature, F = -ln Z / beta and F_q = <E> + <ln q> / beta "
+    "diverge; only beta F_q = <ln q> stays finite)"
+)
+
+
+def _beta(beta, dtype, who):
+    r"""$\beta$ as a scalar of `dtype`: a positive finite real number."""
+    return inverse_temperature(beta, who, _BETA_ZERO, dtype)
 
 
 def variational_objective(
@@ -87,9 +101,15 @@ def variational_objective(
     **Returns:**
 
     The scalar $F_q$ (batch mean).
+
+    Checks: `energies` and `log_q` are real vectors of one length $m \ge 1$ (integers
+    promoted); `beta` is a positive finite scalar ($F_q$ diverges at $\beta = 0$), checked at
+    run time when it is traced. No check of the values of `energies` and `log_q` (this runs in
+    every step of a training loop): NaN propagates.
     """
-    energies, log_q = _check(energies, log_q)
-    beta = jnp.asarray(beta, energies.dtype)
+    who = "variational_objective"
+    energies, log_q = _check(energies, log_q, who, 1)
+    beta = _beta(beta, energies.dtype, who)
     return jnp.mean(beta * energies + log_q) / beta
 
 
@@ -111,9 +131,17 @@ def variational_free_energy(
     **Returns:**
 
     A [`diffsci.utils.VariationalEstimate`][].
+
+    Checks: `energies` and `log_q` are real vectors of one length $m \ge 2$ (integers
+    promoted); `beta` is a positive finite scalar (at $\beta = 0$, infinite temperature,
+    $F = -\ln Z/\beta$ itself diverges); neither `energies` nor `log_q` holds NaN (an infinite
+    energy is allowed: its weight is 0). Value checks run at run time under `jit`.
     """
-    energies, log_q = _check(energies, log_q)
-    beta = jnp.asarray(beta, energies.dtype)
+    who = "variational_free_energy"
+    energies, log_q = _check(energies, log_q, who, 2)
+    beta = _beta(beta, energies.dtype, who)
+    energies = check(energies, jnp.isnan(energies), f"{who}: `energies` has NaN entries")
+    log_q = check(log_q, jnp.isnan(log_q), f"{who}: `log_q` has NaN entries")
     m = energies.shape[0]
     reduced = beta * energies + log_q  # beta E + ln q
     log_w = -reduced

@@ -533,8 +533,10 @@ def test_svd_single_precision(dtype):
 def test_svd_errors():
     with pytest.raises(ValueError, match=r"svd: expected a matrix .* shape \(3,\)"):
         svd(jnp.ones(3))
-    with pytest.raises(TypeError, match="svd: expected a floating or complex matrix.*int32"):
-        svd(jnp.ones((3, 3), dtype=jnp.int32))
+    # integers are promoted (as jnp.linalg.svd does); half precision is refused
+    np.testing.assert_allclose(svd(jnp.array([[3, 0], [0, 4]]))[1], [4.0, 3.0])
+    with pytest.raises(TypeError, match="svd: expected `a` to have dtype .*float16"):
+        svd(jnp.ones((3, 3), dtype=jnp.float16))
     with pytest.raises(TypeError, match="full_matrices"):
         svd(jnp.ones((3, 3)), full_matrices="yes")
     with pytest.raises(ValueError, match=r"`k` must satisfy 1 <= k <= min\(m, n\) = 3 .* k=4"):

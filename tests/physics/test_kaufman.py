@@ -65,8 +65,34 @@ def test_kaufman_critical_finite_size_amplitude():
         assert abs(log_z - side**2 * f_inf - amplitude) < tol, (side, log_z - side**2 * f_inf)
 
 
+@pytest.mark.parametrize("rows,cols", [(2, 2), (2, 4), (4, 4), (4, 2)])
+@pytest.mark.parametrize("beta", [-0.7, -dp.ISING_BETA_C, -0.2])
+def test_kaufman_antiferromagnet_on_a_bipartite_torus(rows, cols, beta):
+    # both sides even: Z(-beta) = Z(beta) by the gauge s -> -s on one sublattice; the formula
+    # continues analytically to K < 0 and gives it (the reference is the enumeration at -beta)
+    couplings = dp.square_lattice_couplings(rows, cols)
+    exact = float(dp.ising_exact(couplings, beta))
+    np.testing.assert_allclose(float(dp.kaufman_log_z(beta, rows, cols)), exact, rtol=1e-13)
+    slope = float(jax.grad(dp.kaufman_log_z)(beta, rows, cols))
+    reference = float(jax.grad(lambda b: dp.ising_exact(couplings, b))(beta))
+    np.testing.assert_allclose(slope, reference, rtol=1e-11)
+
+
+@pytest.mark.parametrize("rows,cols", [(2, 3), (3, 3), (4, 4)])
+def test_kaufman_at_infinite_temperature(rows, cols):
+    # ln Z(0) = N ln 2, d ln Z / d beta = -<E> = 0, d^2 ln Z / d beta^2 = <E^2> = sum_b J_b^2
+    # (a side of 2 merges two bonds into one of strength 2)
+    couplings = np.asarray(dp.square_lattice_couplings(rows, cols))
+    n = rows * cols
+    np.testing.assert_allclose(float(dp.kaufman_log_z(0.0, rows, cols)), n * math.log(2),
+                               rtol=1e-14)
+    assert abs(float(jax.grad(dp.kaufman_log_z)(0.0, rows, cols))) < 1e-13
+    curvature = float(jax.hessian(dp.kaufman_log_z)(0.0, rows, cols))
+    np.testing.assert_allclose(curvature, 0.5 * np.sum(couplings**2), rtol=1e-12)
+
+
 def test_kaufman_bad_input():
-    with pytest.raises(ValueError, match="rows, cols >= 2"):
+    with pytest.raises(ValueError, match="expected `rows` to be an integer >= 2"):
         dp.kaufman_log_z(0.3, 1, 4)
-    with pytest.raises(ValueError, match="scalar beta"):
+    with pytest.raises(ValueError, match="expected `beta` to be a scalar"):
         dp.kaufman_log_z(np.array([0.3, 0.4]), 4, 4)
