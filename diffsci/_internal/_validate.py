@@ -345,6 +345,17 @@ def inverse_temperature(beta: Any, who: str, why_not_zero: str = "", dtype=None)
     return check(b, ~(jnp.isfinite(b) & (b > 0)), f"{who}: expected `beta` {expected}")
 
 
+def nonzero_finite(a: Any, given: Any, name: str, who: str, expected: str) -> Any:
+    """`a` (computed from the user's `given`), refused when it is zero or not finite, as
+    something about to be normalized must be: at once (`ValueError`) when `given` is concrete,
+    at run time otherwise. `expected` is the phrase of the message ("to be a finite spinor")."""
+    value = concrete_value(given)
+    if value is not None and not (np.all(np.isfinite(value)) and np.any(value != 0)):
+        fail(who, name, expected, a)
+    norm = jnp.linalg.norm(a)
+    return check(a, ~(jnp.isfinite(norm) & (norm > 0)), f"{who}: expected `{name}` {expected}")
+
+
 def spins(s: Any, name: str, who: str) -> Any:
     """`s`, with a runtime error unless every entry is +1 or -1 (0/1 occupation numbers are the
     usual mistake: they are not spins)."""

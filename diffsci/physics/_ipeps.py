@@ -16,10 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from diffsci._internal._validate import check, fail, float_array, static_int
+from diffsci._internal._validate import check, fail, float_array, nonzero_finite, static_int
 
 from ._model_checks import (
-    concrete_value,
     flag,
     float_dtype,
     prng_key,
@@ -174,18 +173,13 @@ def ipeps_initial_tensor(
     dtype = float_dtype(dtype, "dtype", who)
     phi = float_array(state, "state", who, shape=(2,)).astype(dtype)
     # a zero (or non-finite) spinor has no direction: phi / |phi| would be NaN
-    given = concrete_value(state)
-    if given is not None and not (np.all(np.isfinite(given)) and np.any(given != 0)):
-        fail(who, "state", "to be a finite spinor, not zero (it is normalized)", phi)
-    norm = jnp.linalg.norm(phi)
-    phi = check(phi, ~(jnp.isfinite(norm) & (norm > 0)),
-                f"{who}: expected `state` to be a finite spinor, not zero")
+    phi = nonzero_finite(phi, state, "state", who, "to be a finite spinor, not zero")
     if isinstance(noise, int | float | np.integer | np.floating) and not isinstance(noise, bool):
         noise = real_number(noise, "noise", who, minimum=0.0, strict=False)
     else:
         noise = real_scalar(noise, "noise", who, dtype=dtype)
         noise = check(noise, noise < 0, f"{who}: expected `noise` to be >= 0")
-    a = jnp.zeros((2,) + (bond_dim,) * 4, dtype).at[:, 0, 0, 0, 0].set(phi / norm)
+    a = jnp.zeros((2,) + (bond_dim,) * 4, dtype).at[:, 0, 0, 0, 0].set(phi / jnp.linalg.norm(phi))
     if isinstance(noise, float) and noise == 0.0:
         return a  # the product state itself: no draw needed
     return a + noise * jax.random.normal(key, a.shape, dtype)
@@ -340,12 +334,7 @@ def heisenberg_start(
                  f"of shape (2, D', D', D', D') with 1 <= D' <= bond_dim = {bond_dim}",
                  f"shape {a.shape}", described=True)
         # it is normalized: a zero tensor would give NaN
-        given = concrete_value(init)
-        if given is not None and not (np.all(np.isfinite(given)) and np.any(given != 0)):
-            fail(who, "init", "to be a finite, nonzero site tensor", a)
-        norm = jnp.linalg.norm(a)
-        a = check(a, ~(jnp.isfinite(norm) & (norm > 0)),
-                  f"{who}: expected `init` to be a finite, nonzero site tensor")
+        a = nonzero_finite(a, init, "init", who, "to be a finite, nonzero site tensor")
         a0 = pad_ipeps_tensor(a, bond_dim, key=key, noise=noise)
         a0 = a0 / jnp.linalg.norm(a0)
     return a0
