@@ -13,6 +13,7 @@ with the finished temperatures read back instead of recomputed.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import sys
 import time
@@ -76,12 +77,61 @@ def thermodynamics(temps, *, chi, method="hotrg", steps=30, progress=None, check
 
     `progress(i, T, log_z, u, c, seconds)` is called after each temperature (`seconds` is None
     for a temperature read back from the checkpoint). With `checkpoint` (a path without
-    extension) the rows done so far are saved after each temperature, and a run whose settings and
-    temperatures match the saved ones starts after the last saved row.
+    extension) the rows done so far are saved after each temperature, and a run of the same
+    settings, temperatures and dtype starts after the last saved row; a checkpoint of another run
+    is refused (`diffsci.utils.CheckpointError`), never overwritten or mixed in.
     """
-    import jax
     import jax.numpy as jnp
     import numpy as np
+
+    one = _sweep_point(chi, method, steps)
+    from diffsci.utils import (
+        checkpoint_exists,
+        load_checkpoint,
+        read_checkpoint_metadata,
+        read_run_checkpoint_metadata,
+        save_checkpoint,
+    )
+
+    temps = np.asarray(temps, dtype=float)
+    settings = {"chi": chi, "method": method, "steps": steps}
+    # everything that changes a row: the settings, the temperatures and the float precision
+    run = dict(settings, dtype=str(jnp.asarray(1.0).dtype), temps=temps.tolist())
+    rows = []
+    if checkpoint is not None and checkpoint_exists(checkpoint):
+        stored = read_checkpoint_metadata(checkpoint)
+        saved, _ = load_checkpoint(checkpoint)
+        done = np.asarray(saved["temps"])
+        # (a checkpoint of the first format held the settings only: it resumes where they match
+        # and its temperatures are the first of these)
+        legacy = "run" not in stored and stored.get("settings") == settings
+        if not (legacy and np.array_equal(done, temps[: done.size])):
+            read_run_checkpoint_metadata(checkpoint, run, "thermodynamics")
+        rows = [list(map(float, r)) for r in np.asarray(saved["rows"]).reshape(-1, 3)]
+        for i, values in enumerate(rows):
+            if progress is not None:
+                progress(i, float(temps[i]), *values, None)
+    for i in range(len(rows), len(temps)):
+        start = time.perf_counter()
+        values = [float(v) for v in one(jnp.asarray(1.0 / float(temps[i])))]
+        rows.append(values)
+        if checkpoint is not None:
+            save_checkpoint(
+                checkpoint,
+                {"temps": np.asarray(temps[: i + 1], float), "rows": np.asarray(rows, float)},
+                metadata={"run": run, "rows": i + 1},
+            )
+        if progress is not None:
+            progress(i, float(temps[i]), *values, time.perf_counter() - start)
+    table = np.array(rows)
+    return table[:, 0], table[:, 1], table[:, 2]
+
+
+@functools.cache
+def _sweep_point(chi, method, steps):
+    """`beta -> (ln Z/N, u, C)`, compiled once per setting (a sweep or its resume reuses it)."""
+    import jax
+    import jax.numpy as jnp
 
     import diffsci.tn as tn
 
@@ -97,32 +147,7 @@ def thermodynamics(temps, *, chi, method="hotrg", steps=30, progress=None, check
         )
         return value, -slope, beta**2 * curvature
 
-    from diffsci.utils import checkpoint_exists, load_checkpoint, save_checkpoint
-
-    settings = {"chi": chi, "method": method, "steps": steps}
-    rows = []
-    if checkpoint is not None and checkpoint_exists(checkpoint):
-        saved, meta = load_checkpoint(checkpoint)
-        done = np.asarray(saved["temps"])
-        if meta.get("settings") == settings and np.array_equal(done, temps[: done.size]):
-            rows = [list(map(float, r)) for r in np.asarray(saved["rows"]).reshape(-1, 3)]
-            for i, values in enumerate(rows):
-                if progress is not None:
-                    progress(i, float(temps[i]), *values, None)
-    for i in range(len(rows), len(temps)):
-        start = time.perf_counter()
-        values = [float(v) for v in one(jnp.asarray(1.0 / float(temps[i])))]
-        rows.append(values)
-        if checkpoint is not None:
-            save_checkpoint(
-                checkpoint,
-                {"temps": np.asarray(temps[: i + 1], float), "rows": np.asarray(rows, float)},
-                metadata={"settings": settings},
-            )
-        if progress is not None:
-            progress(i, float(temps[i]), *values, time.perf_counter() - start)
-    table = np.array(rows)
-    return table[:, 0], table[:, 1], table[:, 2]
+    return one
 
 
 def exact_curves(temps):

@@ -605,7 +605,10 @@ def optimize_ipeps(
     - `checkpoint_dir`: with a folder, the tensor, the optimizer state and the history are saved
       there every `checkpoint_every` iterations (and at the end) with
       `diffsci.utils.save_checkpoint`; calling again with the same folder and parameters resumes
-      from the last checkpoint (a folder of a run with other parameters is refused).
+      from the last checkpoint. A folder of a run with another `a0`, Hamiltonian, `chi`,
+      `symmetrize`, `patch`, `memory_size`, `max_linesearch_steps` or CTMRG options is refused
+      (`CheckpointError`); `steps`, `gtol` and `ftol` only say where to stop and may change, so
+      a resumed run can go further.
     - `progress`: print a progress bar with the energy to stderr.
     - `callback`: optional `callback(iteration, energy, gradient_norm)` called on the host after
       every iteration.
@@ -621,6 +624,7 @@ def optimize_ipeps(
         ProgressBar,
         checkpoint_exists,
         load_checkpoint,
+        read_checkpoint_metadata,
         read_run_checkpoint_metadata,
         save_checkpoint,
     )
@@ -672,10 +676,17 @@ def optimize_ipeps(
     }
     if patch != "bond":  # (absent for the default, so checkpoints of earlier runs resume)
         metadata["patch"] = patch
+    # the start and the line search change the path too (`steps`, `gtol`, `ftol` only say where
+    # it stops, so a resume may change them to go further)
+    first = dict(metadata)
+    metadata.update(a0_sha=_digest(np.asarray(a0)), max_linesearch_steps=max_linesearch_steps)
     history, gnorms, rejected, done = [], [], 0, 0
     path = None if checkpoint_dir is None else Path(checkpoint_dir) / "ipeps"
     if path is not None and checkpoint_exists(path):
-        stored = read_run_checkpoint_metadata(path, metadata, "optimize_ipeps")
+        # a checkpoint of the first format did not record the start and the line search
+        stored_run = read_checkpoint_metadata(path).get("run", {})
+        described = metadata if "a0_sha" in stored_run else first
+        stored = read_run_checkpoint_metadata(path, described, "optimize_ipeps")
         n = int(stored["history_length"])
         template = {"x": x, "state": state, "history": np.zeros(n), "gnorms": np.zeros(n)}
         tree, meta = load_checkpoint(path, like=template)

@@ -457,6 +457,38 @@ def test_optimizer_control_logic(monkeypatch):
     assert r.result == "ctmrg_failed" and "initial tensor" in r.message
 
 
+def test_a_resume_of_another_run_is_refused(monkeypatch, tmp_path):
+    # The start tensor and the line search change the path: a folder of a run with others is
+    # refused. More steps (or other tolerances) go on from the checkpoint.
+    from diffsci.utils import CheckpointError, load_checkpoint, save_checkpoint
+
+    a0, h = jnp.ones((2, 1, 1, 1, 1)), physics.heisenberg_bond()
+    path = tmp_path / "ipeps"
+    _scripted_steps(monkeypatch, [(-0.5, -0.6, 1e-2), (-0.6, -0.7, 1e-2)])
+    r = tn.optimize_ipeps(a0, h, 1, steps=2, checkpoint_dir=tmp_path, checkpoint_every=1)
+    assert r.iterations == 2
+    for other in (dict(a0=2 * a0), dict(a0=a0, max_linesearch_steps=3), dict(a0=a0, chi=2)):
+        with pytest.raises(CheckpointError, match="different run"):
+            tn.optimize_ipeps(other.pop("a0"), h, other.pop("chi", 1), steps=3,
+                              checkpoint_dir=tmp_path, **other)
+    _scripted_steps(monkeypatch, [(-0.7, -0.8, 1e-7)])
+    r = tn.optimize_ipeps(a0, h, 1, steps=3, checkpoint_dir=tmp_path)
+    assert r.iterations == 3 and list(r.history) == [-0.5, -0.6, -0.7, -0.8]
+    # a checkpoint of the first format (no start tensor or line search recorded) still resumes
+    import optax
+
+    like = {"x": a0, "state": optax.lbfgs().init(a0), "history": np.zeros(4),
+            "gnorms": np.zeros(4)}
+    tree, meta = load_checkpoint(path, like=like)
+    for key in ("a0_sha", "max_linesearch_steps"):
+        del meta["run"][key]
+    save_checkpoint(path, tree, meta)
+    # (and a tighter gtol goes on from a converged run)
+    _scripted_steps(monkeypatch, [(-0.8, -0.9, 1e-7)])
+    r = tn.optimize_ipeps(a0, h, 1, steps=4, gtol=1e-8, checkpoint_dir=tmp_path)
+    assert r.iterations == 4 and r.history[-1] == -0.9
+
+
 def test_failed_derivative_solve_is_reported_not_raised():
     # The same path without mocks: a GMRES allowed two iterations cannot solve the tangent
     # system, lineax raises from the reverse-mode solve, and optimize_ipeps reports it.

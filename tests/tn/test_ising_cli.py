@@ -5,6 +5,7 @@ import pytest
 
 from diffsci.cli._cmd_ising import exact_curves, thermodynamics
 from diffsci.cli._main import main
+from diffsci.utils import CheckpointError, load_checkpoint, save_checkpoint
 
 
 class _Stop(Exception):
@@ -30,9 +31,31 @@ def test_ising_sweep_resumes_after_an_interruption(tmp_path):
     assert [i for i, _ in seen] == [0, 1] and seen[0][1] is None and seen[1][1] is not None
     fresh = thermodynamics(temps, **settings)
     np.testing.assert_array_equal(np.asarray(resumed), np.asarray(fresh))
-    # changed settings never reuse the rows
-    other = thermodynamics(temps, chi=5, method="hotrg", steps=14, checkpoint=path)
-    assert not np.array_equal(np.asarray(other), np.asarray(fresh))
+    # a run of other settings or temperatures is refused, and the checkpoint is left as it was
+    before = load_checkpoint(path)
+    for other in (dict(settings, chi=5), dict(settings, steps=13)):
+        with pytest.raises(CheckpointError, match="different run"):
+            thermodynamics(temps, **other, checkpoint=path)
+    with pytest.raises(CheckpointError, match="different run"):
+        thermodynamics(temps[::-1], **settings, checkpoint=path)
+    after = load_checkpoint(path)
+    assert after[1] == before[1]
+    np.testing.assert_array_equal(after[0]["rows"], before[0]["rows"])
+
+
+def test_a_sweep_checkpoint_of_the_first_format_resumes(tmp_path):
+    # The first format recorded the settings only; its rows are taken where the temperatures
+    # agree (nothing is computed here: the one temperature is done)
+    settings = dict(chi=6, method="hotrg", steps=14)
+    rows = np.array([[0.9, -1.1, 0.4]])
+    save_checkpoint(tmp_path / "old", {"temps": np.array([2.0]), "rows": rows},
+                    metadata={"settings": settings})
+    np.testing.assert_array_equal(
+        np.stack(thermodynamics(np.array([2.0]), **settings, checkpoint=tmp_path / "old"), -1),
+        rows,
+    )
+    with pytest.raises(CheckpointError, match="different run"):
+        thermodynamics(np.array([2.5]), **settings, checkpoint=tmp_path / "old")
 
 
 def test_ising_command_against_onsager(tmp_path, capsys):
