@@ -129,7 +129,6 @@ def run(args) -> int:
     import numpy as np
 
     from diffsci.physics import engineer_lattice
-    from diffsci.physics._lattice import plot_lattice_engineering
 
     out = output_dir(args.out)
     lattice, target, fit, start = build_problem(
@@ -178,3 +177,26 @@ def run(args) -> int:
     plot_lattice_engineering(result, path, pyplot(), title=f"{args.target}: target vs achieved")
     print(f"figure: {path}")
     return 0
+
+
+def plot_lattice_engineering(result, path, plt, *, title: str = ""):
+    """A figure of a `diffsci.physics.LatticeEngineeringResult` in two panels: the loss per step,
+    and target vs achieved (and initial) per entry."""
+    import numpy as np
+
+    fig, (ax_loss, ax_fit) = plt.subplots(1, 2, figsize=(10, 3.8))
+    losses = np.asarray(result.losses)
+    ax_loss.semilogy(np.arange(len(losses)), np.maximum(losses, 1e-300))
+    ax_loss.set_xlabel("Adam step")
+    ax_loss.set_ylabel("loss")
+    ax_loss.set_title("loss")
+    index = np.arange(len(result.target))
+    ax_fit.plot(index, np.asarray(result.initial), "x", color="0.6", label="initial")
+    ax_fit.plot(index, np.asarray(result.target), "o", mfc="none", ms=9, label="target")
+    ax_fit.plot(index, np.asarray(result.achieved), ".", ms=7, label="achieved")
+    ax_fit.set_xlabel("entry (site or level)")
+    ax_fit.legend()
+    ax_fit.set_title(title or "target vs achieved")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

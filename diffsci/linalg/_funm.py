@@ -34,7 +34,7 @@ from .._internal import combine, hoist, split
 from .._internal._validate import finite, static_int
 from ._checks import as_square_matrix, hermitian_part
 from ._degeneracy import MaskDegeneracies, degenerate_pairs
-from ._eigh import eigenvalue_differences, eigh_hermitian, gap_scale
+from ._eigh_core import eigenvalue_differences, eigh_hermitian, gap_scale
 
 __all__ = ["funm", "projector", "band_energy", "expmh", "sqrtmh", "logmh"]
 

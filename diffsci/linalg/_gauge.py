@@ -30,7 +30,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Inexact
 
 from .._internal._validate import fail
 from ._degeneracy import AbstractDegeneracyPolicy, MaskDegeneracies, degenerate_pairs
-from ._eigh import _eigh_prepared, _prepare, eigenvalue_differences, gap_scale
+from ._eigh_core import _eigh_prepared, _prepare, eigenvalue_differences, gap_scale
 
 __all__ = ["GaugeDependence", "gauge_dependence"]
 

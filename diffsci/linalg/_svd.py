@@ -1,9 +1,9 @@
 """Singular value decomposition and truncated SVD with derivatives that are right.
 
-Both functions are JAX primitives with their own JVP rule (`_primitive.py`; not `custom_jvp`s,
-whose rules the reverse mode of `lax.scan` drops), linear in the tangent of `a`, so JAX transposes
-them for reverse mode, and `jacfwd`, `jacrev`, `hessian` and `vmap` all work, inside `lax.scan`
-too.
+Both functions are JAX primitives with their own JVP rule (`diffsci._internal._primitive`; not
+`custom_jvp`s, whose rules the reverse mode of `lax.scan` drops), linear in the tangent of `a`,
+so JAX transposes them for reverse mode, and `jacfwd`, `jacrev`, `hessian` and `vmap` all work,
+inside `lax.scan` too.
 
 Notation used in the rules below: $A = U S V^H$ with $A$ of shape $(m, n)$, $p = \\min(m, n)$,
 $U$ of shape $(m, p)$, $V$ of shape $(n, p)$, $S = \\mathrm{diag}(s)$ with
@@ -30,9 +30,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Inexact, Real
 
+from .._internal._primitive import jvp_primitive
 from .._internal._validate import finite, float_array, static_int
 from ._degeneracy import AbstractDegeneracyPolicy, MaskDegeneracies, inverse_differences
-from ._primitive import jvp_primitive
 
 __all__ = ["svd", "truncated_svd"]
 

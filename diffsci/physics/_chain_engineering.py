@@ -164,31 +164,3 @@ def engineer_tfim_profile(
         losses=jnp.asarray(losses),
         energy=energy,
     )
-
-
-def plot_engineering(result: ChainEngineeringResult, path, plt) -> None:
-    """Write a figure of the couplings, the achieved vs target profile and the loss."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    L = result.fields.shape[0]
-    nb = result.couplings.shape[0]
-    ax = axes[0]
-    ax.plot(np.arange(nb) + 0.5, result.couplings, "o-", label="$J_b$ (bond b, b+1)")
-    ax.plot(np.arange(L), result.fields, "s-", label="$h_i$")
-    ax.set_xlabel("site")
-    ax.set_title("engineered couplings")
-    ax.legend()
-    ax = axes[1]
-    ax.plot(np.arange(L), result.target, "k--", label="target")
-    ax.plot(np.arange(L), result.profile, "o", label="achieved")
-    ax.set_xlabel("site i")
-    ax.set_ylabel(r"$\langle\sigma^x_i\rangle$")
-    ax.set_title(f"ground-state profile, L = {L}")
-    ax.legend()
-    ax = axes[2]
-    ax.semilogy(np.asarray(result.losses))
-    ax.set_xlabel("Adam step")
-    ax.set_ylabel("loss")
-    ax.set_title("mean squared deviation")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

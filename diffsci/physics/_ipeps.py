@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from diffsci._internal._c4v import C4V_SITE
 from diffsci._internal._validate import check, fail, float_array, nonzero_finite, static_int
 
 from ._model_checks import (
@@ -206,8 +207,6 @@ def published_ipeps_tensor(bond_dim: int, dtype=None) -> Float[Array, "2 D D D D
 
     **Returns:** the `(2, D, D, D, D)` tensor.
     """
-    from diffsci.tn._ipeps import _C4V  # the group as permutations of the axes (s, u, l, d, r)
-
     from ._ipeps_data import ORBITS
 
     who = "published_ipeps_tensor"
@@ -218,7 +217,7 @@ def published_ipeps_tensor(bond_dim: int, dtype=None) -> Float[Array, "2 D D D D
     dtype = float_dtype(dtype, "dtype", who)
     a = np.zeros((2,) + (bond_dim,) * 4)
     for s, *legs, value in ORBITS[bond_dim]:
-        for p in _C4V:
+        for p in C4V_SITE:  # the group as permutations of the axes (s, u, l, d, r)
             a[(s, *(legs[i - 1] for i in p[1:]))] = value
     return jnp.asarray(a, dtype=dtype)
 

@@ -421,23 +421,3 @@ def _check_target(target, n, who):
     if isinstance(target, SpectrumTarget) and jnp.shape(target.levels)[0] > n:
         fail(who, "target", f"to have at most num_sites = {n} levels (H is {n} x {n})",
              f"{jnp.shape(target.levels)[0]} levels", described=True)
-
-
-def plot_lattice_engineering(result: LatticeEngineeringResult, path, plt, *, title: str = ""):
-    """Two panels: the loss per step, and target vs achieved (and initial) per entry."""
-    fig, (ax_loss, ax_fit) = plt.subplots(1, 2, figsize=(10, 3.8))
-    losses = np.asarray(result.losses)
-    ax_loss.semilogy(np.arange(len(losses)), np.maximum(losses, 1e-300))
-    ax_loss.set_xlabel("Adam step")
-    ax_loss.set_ylabel("loss")
-    ax_loss.set_title("loss")
-    index = np.arange(len(result.target))
-    ax_fit.plot(index, np.asarray(result.initial), "x", color="0.6", label="initial")
-    ax_fit.plot(index, np.asarray(result.target), "o", mfc="none", ms=9, label="target")
-    ax_fit.plot(index, np.asarray(result.achieved), ".", ms=7, label="achieved")
-    ax_fit.set_xlabel("entry (site or level)")
-    ax_fit.legend()
-    ax_fit.set_title(title or "target vs achieved")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

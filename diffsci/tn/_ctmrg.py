@@ -23,8 +23,9 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from diffsci.linalg import MaskDegeneracies, inverse_differences
-from diffsci.linalg._primitive import jvp_primitive
 
+from .._internal._c4v import C4V_LEGS as _C4V  # C4v on the legs (u, l, d, r)
+from .._internal._primitive import jvp_primitive
 from .._internal._validate import fail, float_array
 from ._common import check_multiplet_rtol, multiplet_cut, relative_asymmetry
 
@@ -83,19 +84,6 @@ def _messages(who: str) -> tuple[str, ...]:
 
 _MESSAGES = _messages("ctmrg")
 _ZERO_TENSOR = 4  # the index of the message of a zero tensor (its result code is `nonfinite`)
-
-# The eight elements of C4v as permutations of the legs (u, l, d, r): rotations by 90 degrees
-# (cyclic shifts) and the four reflections.
-_C4V = (
-    (0, 1, 2, 3),
-    (1, 2, 3, 0),
-    (2, 3, 0, 1),
-    (3, 0, 1, 2),
-    (0, 3, 2, 1),  # left <-> right
-    (2, 1, 0, 3),  # up <-> down
-    (1, 0, 3, 2),  # u <-> l, d <-> r
-    (3, 2, 1, 0),  # u <-> r, l <-> d
-)
 
 
 class CTMRGEnv(eqx.Module):
@@ -237,7 +225,7 @@ def _split_eigh_jvp(primals, tangents, *, keep, rtol):
     return (w, v), (dw, dv)
 
 
-# A primitive rather than a custom_jvp, for the reason given in diffsci.linalg._primitive:
+# A primitive rather than a custom_jvp, for the reason given in diffsci._internal._primitive:
 # its rule is then used at every order of differentiation.
 _split_eigh_p = jvp_primitive("diffsci_ctmrg_split_eigh", _split_eigh_forward, _split_eigh_jvp)
 

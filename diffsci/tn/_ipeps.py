@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .._internal._c4v import C4V_SITE as _C4V  # C4v on the axes (s, u, l, d, r)
 from .._internal._validate import check, fail, float_array
 from ._common import relative_asymmetry
 
@@ -35,19 +36,6 @@ __all__ = [
     "symmetrize_c4v",
     "two_site_rdm",
 ]
-
-# The eight elements of C4v as permutations of the axes (s, u, l, d, r) of A: four rotations by
-# 90 degrees (cyclic shifts of u, l, d, r) and four reflections.
-_C4V = (
-    (0, 1, 2, 3, 4),
-    (0, 2, 3, 4, 1),
-    (0, 3, 4, 1, 2),
-    (0, 4, 1, 2, 3),
-    (0, 1, 4, 3, 2),  # left <-> right
-    (0, 3, 2, 1, 4),  # up <-> down
-    (0, 2, 1, 4, 3),  # u <-> l, d <-> r (a diagonal)
-    (0, 4, 3, 2, 1),  # u <-> r, l <-> d (the other diagonal)
-)
 
 
 def _ctmrg():
