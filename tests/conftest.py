@@ -1,12 +1,44 @@
-"""Tests run in float64, with the hypothesis profile of diffsci.testing."""
+"""Tests run in float64, with the hypothesis profile of diffsci.testing, and share compiled code.
+
+XLA programs go to a compilation cache on disk for the length of the run: a rule and its
+reference, two tests or two xdist workers often compile the same program, and the second compile
+is a read. The folder is made afresh for each run and removed after it (so a run never sees
+programs of an earlier one); `DIFFSCI_TEST_COMPILATION_CACHE=<folder>` names one to keep instead,
+`DIFFSCI_TEST_COMPILATION_CACHE=off` compiles everything anew.
+"""
 
 import gc
 import os
+import shutil
+import tempfile
 
 import jax
 import pytest
 
 jax.config.update("jax_enable_x64", True)
+
+_CACHE = "DIFFSCI_TEST_COMPILATION_CACHE"
+
+
+def pytest_configure(config):
+    # The controller (or a run without xdist) makes the folder; xdist workers inherit the
+    # variable from it, so all processes of a run share one cache.
+    if _CACHE not in os.environ and not hasattr(config, "workerinput"):
+        os.environ[_CACHE] = tempfile.mkdtemp(prefix="diffsci-test-compiled-")
+        config._diffsci_cache_made = os.environ[_CACHE]
+    if os.environ[_CACHE] == "off":
+        return
+    jax.config.update("jax_compilation_cache_dir", os.environ[_CACHE])
+    # programs that compile in under a tenth of a second (single eager operations) are not
+    # worth a file each
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
+
+
+def pytest_unconfigure(config):
+    made = getattr(config, "_diffsci_cache_made", None)
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+        os.environ.pop(_CACHE, None)
 
 try:
     from diffsci.testing import register_hypothesis_profiles

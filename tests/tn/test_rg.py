@@ -1,14 +1,13 @@
 """TRG and HOTRG against Onsager's exact solution, Yang's magnetization, Potts duality, and
 finite differences of the same network."""
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import diffsci.tn as tn
+from diffsci.cli._cmd_ising import _sweep_point
 from diffsci.testing import check_grads
 
 from . import onsager
@@ -17,21 +16,10 @@ from . import onsager
 BETAS = (0.05, 0.2, 0.35, 0.42, onsager.BETA_C, 0.46, 0.5, 0.6, 0.9)
 
 
-@functools.cache
+# ln Z, u and C at one beta in one forward-over-reverse pass: the `ising` command's own point
+# function, compiled once per setting
 def _one_point(method, chi, steps):
-    def log_z(beta):
-        return tn.ising_log_z(beta, chi=chi, method=method, steps=steps)
-
-    @jax.jit
-    def one(beta):
-        # ln Z, its gradient and its Hessian in one forward-over-reverse pass (jax.hessian's
-        # composition, which a scalar beta needs only once).
-        (value, slope), (_, curvature) = jax.jvp(
-            jax.value_and_grad(log_z), (beta,), (jnp.ones_like(beta),)
-        )
-        return value, -slope, beta**2 * curvature
-
-    return one
+    return _sweep_point(chi, method, steps)
 
 
 def _thermodynamics(method, chi, steps=30):
@@ -102,7 +90,22 @@ def test_derivatives_match_finite_differences_of_the_network(method):
     def f(beta, h):
         return tn.ising_log_z(beta, h, chi=4, method=method, steps=8)
 
-    check_grads(f, 0.44, 0.01, order=2, vmap=False)
+    # f is compiled once (jit=False: check_grads calls the compiled f as it is, its JVP, VJP
+    # and second derivatives included, instead of compiling its own copy); the point is
+    # float64, not Python floats, whose weak type made the point and the finite-difference
+    # steps x + t v two compilations.
+    x = (np.float64(0.44), np.float64(0.01))
+    compiled = jax.jit(f)
+    check_grads(compiled, *x, order=2, modes=("fwd", "rev"), vmap=False, jit=False)
+    # jit against op-by-op evaluation: ln Z and its reverse-mode gradient (check_grads with
+    # jit=True compared values, JVP and VJP; the forward rules of the eigh and SVD primitives
+    # are compared with op-by-op evaluation in tests/linalg/test_eigh.py and test_svd.py, and
+    # the steps past the first run in lax.scan, compiled either way). Tolerance: check_grads'
+    # transform_rtol, sqrt(eps), relative to the largest entry.
+    eager = jnp.stack(jax.tree.leaves(jax.value_and_grad(f, (0, 1))(*x)))
+    jitted = jnp.stack(jax.tree.leaves(jax.value_and_grad(compiled, (0, 1))(*x)))
+    tol = np.sqrt(np.finfo(np.float64).eps) * float(jnp.max(jnp.abs(jitted)))
+    np.testing.assert_allclose(eager, jitted, rtol=0, atol=tol)
 
 
 def test_magnetization_below_tc_is_yangs():
