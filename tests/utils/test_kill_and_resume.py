@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _long_runs import KINDS, progress  # noqa: E402
+from ._long_runs import KINDS, progress
 
 _SCRIPT = str(Path(__file__).parent / "_long_runs.py")
 _TIMEOUT = 300.0
