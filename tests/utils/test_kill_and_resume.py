@@ -13,6 +13,7 @@ the environment replays it. (The file operations inside one save are killed one 
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -34,11 +35,12 @@ def _seed():
 
 
 def _wait_for(kind, folder, target, child):
-    """Poll the checkpoint until `target` units are saved; the seconds between the last two."""
+    """Poll the checkpoint until `target` units are saved: the seconds between the last two
+    saves, or None if the run ended first."""
     start, last, times = time.monotonic(), -1, []
     while (done := progress(kind, folder)) < target:
         if child.poll() is not None:
-            raise AssertionError(f"the run ended before the kill:\n{child.communicate()}")
+            return None
         if time.monotonic() - start > _TIMEOUT:
             raise AssertionError(f"no progress past {done} of {target} in {_TIMEOUT} s")
         if done != last:
@@ -49,31 +51,47 @@ def _wait_for(kind, folder, target, child):
     return times[-1] - times[-2] if len(times) >= 3 else 0.02
 
 
+def _run_and_kill(kind, folder, rng, env):
+    """Start the run in `folder` and SIGKILL it after a random number of saves plus a random
+    fraction of the time between two. On a loaded machine the run can finish before the kill
+    lands (the test process is not scheduled in time): then it starts over, killed after its
+    first save. Returns the number of saves waited for and a description of the kill point."""
+    total = KINDS[kind][2]
+    target = int(rng.integers(1, total // 2 + 1))  # at least one save, half the run to go
+    for _ in range(3):
+        child = subprocess.Popen([sys.executable, _SCRIPT, kind, str(folder)], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            interval = _wait_for(kind, folder, target, child)
+            if interval is not None:
+                time.sleep(rng.uniform(0.0, interval))
+        finally:
+            child.kill()
+            out, err = child.communicate()
+        where = f"killed after {target} of {total} saves + up to {interval or 0:.3f} s"
+        if child.returncode == -signal.SIGKILL:
+            return target, where
+        assert child.returncode == 0, f"the run failed before the kill:\n{out}\n{err}"
+        shutil.rmtree(folder)
+        folder.mkdir()
+        target = 1
+    raise AssertionError(f"{kind}: the run finished before the kill three times")
+
+
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_a_kill_at_a_random_instant_resumes_bit_identically(kind, tmp_path):
     seed = _seed()
     rng = np.random.default_rng(seed)
-    total = KINDS[kind][2]
-    target = int(rng.integers(1, total - 2))  # at least one checkpoint, two more to go
     env = dict(os.environ, DIFFSCI_TEST_COMPILATION_CACHE=str(tmp_path / "compiled"))
     killed, fresh = tmp_path / "killed", tmp_path / "fresh"
     killed.mkdir()
     fresh.mkdir()
-    child = subprocess.Popen([sys.executable, _SCRIPT, kind, str(killed)], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        interval = _wait_for(kind, killed, target, child)
-        time.sleep(rng.uniform(0.0, interval))
-        child.kill()
-    finally:
-        child.kill()
-        out, err = child.communicate()
-    where = f"seed {seed}: killed after {target} of {total} saves + up to {interval:.3f} s"
-    assert child.returncode == -signal.SIGKILL, f"{where}\n{out}\n{err}"
+    target, where = _run_and_kill(kind, killed, rng, env)
+    where = f"seed {seed}: {where}"
     assert not (killed / "result.npz").exists(), where
-    saved = progress(kind, killed)
-    # what was saved before the kill is loadable and at least what was waited for
-    assert target <= saved < total + 1, where
+    # the checkpoint the kill left is readable and holds at least what was waited for: the kill
+    # lost at most the work since it
+    assert progress(kind, killed) >= target, where
 
     run = subprocess.run([sys.executable, _SCRIPT, kind, str(killed), str(fresh)], env=env,
                          capture_output=True, text=True, timeout=_TIMEOUT)
