@@ -6,7 +6,7 @@ The ground state of 20 charges in 2D arranges in shells (1, 7, 12); at inverse t
 Hybrid Monte Carlo chains fluctuate around it, and the exact virial identity
 <2 V_trap - V_Coulomb> = N d / beta checks the sampler without any fitting.
 
-Run:  python examples/coulomb_gas.py [--n 20 --dim 2 --beta 10 --out runs/coulomb]
+Run:  python examples/coulomb_gas.py [--particles 20 --dim 2 --beta 10 --out runs/coulomb]
 Same computation as `python -m diffsci coulomb` (it calls the same functions).
 """
 
@@ -18,7 +18,7 @@ from diffsci.cli._common import enable_x64, output_dir
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=20)
+    parser.add_argument("--particles", "--n", dest="n", type=int, default=20)
     parser.add_argument("--dim", type=int, default=2)
     parser.add_argument("--beta", type=float, default=10.0)
     parser.add_argument("--steps", type=int, default=2000)

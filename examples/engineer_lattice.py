@@ -11,7 +11,7 @@ on a degeneracy) and `--target thermal` (the one-particle thermal density at `--
 
 Run: python examples/engineer_lattice.py [--target density|spectrum|thermal] [--size 4]
 (the same as `python -m diffsci engineer lattice`). Writes
-out/engineer_lattice/engineer_lattice_<target>.png.
+runs/engineer-lattice/engineer_lattice_<target>.png.
 """
 
 import argparse

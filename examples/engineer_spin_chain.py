@@ -8,7 +8,7 @@ mode through eigsh (one projected linear solve, Xie, Liu, Wang, PRB 101, 245139 
 gradient of the mismatch sum_i (<X_i> - target_i)^2 with respect to all 2L - 1 couplings at once.
 
 Run: python examples/engineer_spin_chain.py [--sites 16] [--steps 60]
-(the same as `python -m diffsci engineer chain`). Writes out/engineer_chain/engineer_chain.png.
+(the same as `python -m diffsci engineer chain`). Writes runs/engineer-chain/engineer_chain.png.
 """
 
 import argparse

@@ -4,7 +4,7 @@ The energy per site is -d lnZ/d beta (jax.grad) and the specific heat beta^2 d^2
 (jax.hessian), through 30 RG steps whose truncations use diffsci.linalg's eigh. The same
 computation as `python -m diffsci ising`, whose functions this script reuses.
 
-Run: python examples/ising_trg.py [--chi 10] [--out out/ising_example]
+Run: python examples/ising_trg.py [--chi 10] [--out runs/ising-example]
 """
 
 import argparse
@@ -20,7 +20,7 @@ jax.config.update("jax_enable_x64", True)
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chi", type=int, default=10)
-    parser.add_argument("--out", default="out/ising_example")
+    parser.add_argument("--out", default="runs/ising-example")
     args = parser.parse_args()
 
     # Denser near T_c = 2.269, where the specific heat diverges logarithmically.

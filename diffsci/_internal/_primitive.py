@@ -48,7 +48,8 @@ def jvp_primitive(name: str, forward: Callable, jvp_rule: Callable) -> Primitive
         (da,) = tangents
         if type(da) is ad.Zero:
             outs = prim.bind(*primals, **params)
-            return outs, [ad.Zero.from_primal_value(o) for o in outs]
+            # (JAX skips the rule when every tangent is symbolically zero; kept for safety)
+            return outs, [ad.Zero(jax.typeof(o).to_tangent_aval()) for o in outs]
         outs, tangents_out = jvp_rule(primals, tangents, **params)
         return list(outs), list(tangents_out)
 

@@ -21,12 +21,17 @@ from __future__ import annotations
 import math
 import operator
 import os
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import equinox as eqx
 import jax
+import jax.core
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
+
+_T = TypeVar("_T")
+_ArrayT = TypeVar("_ArrayT", bound=ArrayLike)
 
 
 def describe(x: Any) -> str:
@@ -289,7 +294,7 @@ def energy_per_sample(energy_fn: Any, shape: tuple[int, ...], dtype, who: str, *
 # value checks (through equinox.error_if: eager and under jit)
 
 
-def check(x: Any, bad: Any, message: str) -> Any:
+def check(x: _T, bad: Any, message: str) -> _T:
     """`x`, with a runtime error `message` where `bad` (a boolean array) holds anywhere.
 
     A concrete `bad` that is all false costs nothing; a concrete true raises at once."""
@@ -297,7 +302,7 @@ def check(x: Any, bad: Any, message: str) -> Any:
     return eqx.error_if(x, bad, message)
 
 
-def finite(x: Any, name: str, who: str) -> Any:
+def finite(x: _ArrayT, name: str, who: str) -> _ArrayT:
     """`x`, with a runtime error if any of its entries is NaN or infinite."""
     return check(x, ~jnp.all(jnp.isfinite(x)), f"{who}: `{name}` has NaN or infinite entries")
 

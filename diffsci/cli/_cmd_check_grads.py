@@ -24,6 +24,7 @@ from pathlib import Path
 
 NAME = "check-grads"
 HELP = "check the derivatives of FUNCTION (MODULE:FUNCTION) at random inputs of given shapes"
+DRAWS = False  # a report on the terminal, no figure
 
 _DTYPES = ("float32", "float64", "complex64", "complex128")
 _MATRICES = ("general", "symmetric", "hermitian", "spd")
@@ -104,6 +105,8 @@ def _load(target: str):
         if not path.is_file():
             raise UsageError(f"check-grads: no such file {module_name!r}")
         spec = importlib.util.spec_from_file_location(path.stem, path)
+        if spec is None or spec.loader is None:
+            raise UsageError(f"check-grads: cannot load {module_name!r} as a Python module")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     else:

@@ -22,20 +22,24 @@ HELP = "Coulomb gas in a harmonic trap: ground state with its shells, then HMC a
 
 
 def add_arguments(parser):
-    parser.add_argument("--n", type=int, default=20, help="number of particles (default 20)")
+    parser.add_argument(
+        "--particles", "--n", dest="n", type=int, default=20, metavar="N",
+        help="number of particles (default 20)",
+    )
     parser.add_argument("--dim", type=int, default=2, help="spatial dimension (default 2)")
     parser.add_argument("--starts", type=int, default=32, help="random starts (default 32)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--beta", type=float, default=10.0, help="inverse temperature (10)")
     parser.add_argument("--chains", type=int, default=16, help="HMC chains (default 16)")
-    parser.add_argument("--steps", type=int, default=2000, help="HMC trajectories per chain")
-    parser.add_argument("--chunk-steps", type=int, default=200, help="trajectories per chunk")
+    parser.add_argument("--steps", type=int, default=2000, help="HMC trajectories per chain (2000)")
+    parser.add_argument("--chunk-steps", type=int, default=200, help="trajectories per chunk (200)")
     parser.add_argument("--leapfrog-steps", type=int, default=10, help="leapfrog steps (10)")
     parser.add_argument(
         "--step-size",
         type=float,
         default=None,
-        help="leapfrog step (default: 0.5 / sqrt(beta * largest Hessian eigenvalue))",
+        help="leapfrog step size of the HMC integrator, not a learning rate (default: "
+        "0.5 / sqrt(beta * largest Hessian eigenvalue))",
     )
     parser.add_argument("--burn-in", type=int, default=200, help="trajectories discarded (200)")
     parser.add_argument(
@@ -58,6 +62,7 @@ def ground_state_study(n, dim, *, seed=0, starts=32, sharding=None, out=None, lo
     import jax
     import jax.numpy as jnp
     import numpy as np
+    from matplotlib.patches import Circle
 
     import diffsci.physics as dp
 
@@ -82,7 +87,7 @@ def ground_state_study(n, dim, *, seed=0, starts=32, sharding=None, out=None, lo
         if dim >= 2:
             ax.scatter(x[:, 0], x[:, 1], s=60, c=radii, cmap="viridis", edgecolors="k")
             for g in groups:
-                ax.add_patch(plt.Circle((0, 0), g.mean(), fill=False, ls="--", color="gray"))
+                ax.add_patch(Circle((0, 0), g.mean(), fill=False, ls="--", color="gray"))
             ax.set_aspect("equal")
             ax.set_xlabel("$x_1$")
             ax.set_ylabel("$x_2$")
@@ -150,6 +155,7 @@ def sampling_study(
     energies = result.energies[burn_in:]
     e = dp.binning_error(energies)
     tau = dp.autocorrelation_time(energies)
+    assert result.observables is not None  # `observable` was given
     v = dp.binning_error(result.observables[burn_in:])
     exact_v = n * dim / beta
     log(f"  {time.perf_counter() - t0:.1f} s, acceptance {float(jnp.mean(result.acceptance)):.3f}")

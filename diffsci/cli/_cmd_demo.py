@@ -20,7 +20,7 @@ HELP = "run the flagship computations: degenerate eigh gradients, then the 2D Is
 
 
 def add_arguments(parser):
-    add_output_argument(parser, "diffsci-out")
+    add_output_argument(parser, "runs/demo")
     parser.add_argument("--beta", type=float, default=2.0, help="inverse temperature (default 2)")
     parser.add_argument(
         "--skip-ising", action="store_true", help="run only the degenerate-spectrum part"

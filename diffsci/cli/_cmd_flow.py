@@ -270,7 +270,8 @@ def add_arguments(parser):
     parser.add_argument("--steps", type=int, default=400, help="training steps (400)")
     parser.add_argument("--chunk-steps", type=int, default=50, help="steps per chunk (50)")
     parser.add_argument("--batch", type=int, default=256, help="samples per step (256)")
-    parser.add_argument("--lr", type=float, default=2e-2, help="Adam learning rate (2e-2)")
+    parser.add_argument("--learning-rate", "--lr", dest="lr", type=float, default=2e-2,
+                        metavar="LR", help="Adam learning rate (2e-2)")
     parser.add_argument("--width", type=int, default=32,
                         help="hidden units of the potential (32; ising: width // 4 channels)")
     parser.add_argument("--flow-steps", type=int, default=10,

@@ -25,12 +25,15 @@ _DEFAULT_CHI = {1: 1, 2: 12, 3: 27, 4: 36}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--d", type=int, default=2, help="virtual bond dimension D (default: 2)")
+    parser.add_argument(
+        "--bond-dim", "--d", dest="d", type=int, default=2, metavar="D",
+        help="virtual bond dimension D (default: 2)",
+    )
     parser.add_argument(
         "--chi",
         type=int,
         default=None,
-        help="CTMRG environment dimension (default: 12, 27, 36 for D = 2, 3, 4)",
+        help="CTMRG environment dimension (default: 12, 27, 36 for D = 2, 3, 4; 8 D above)",
     )
     parser.add_argument(
         "--steps", type=int, default=60, help="L-BFGS iterations at most (default: 60)"
@@ -39,9 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         choices=("heisenberg", "tfim"),
         default="heisenberg",
-        help="heisenberg (default) or tfim: H = -sum ZZ - g sum X",
+        help="heisenberg (default) or tfim: H = -sum ZZ - g sum X (g: --field)",
     )
-    parser.add_argument("--g", type=float, default=3.0, help="TFIM transverse field (default 3)")
+    parser.add_argument(
+        "--field", "--g", dest="g", type=float, default=3.0, metavar="G",
+        help="tfim: transverse field g (default 3)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial noise")
     parser.add_argument(
         "--init",
@@ -84,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="continue from the checkpoint in --out (same D, chi, model) instead of starting over",
     )
-    add_output_argument(parser, "out/ipeps")
+    add_output_argument(parser, "runs/ipeps")
 
 
 def plot(history, *, reference, qmc, title, path):
@@ -148,7 +154,7 @@ def _heisenberg_start(args, chi, key, out):
     return a if init in ("neel", "random") else a / jnp.linalg.norm(a)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     enable_x64()
     import jax
     import numpy as np
@@ -157,8 +163,9 @@ def run(args) -> int:
     import diffsci.tn as tn
 
     if args.d < 1:
-        raise SystemExit(f"ipeps: --d must be >= 1, got {args.d}")
-    chi = args.chi if args.chi is not None else _DEFAULT_CHI.get(args.d, 8 * args.d)
+        raise SystemExit(f"ipeps: --bond-dim must be >= 1, got {args.d}")
+    bond_dim: int = args.d
+    chi: int = args.chi if args.chi is not None else _DEFAULT_CHI.get(bond_dim, 8 * bond_dim)
     if chi < 1:
         raise SystemExit(f"ipeps: --chi must be >= 1, got {chi}")
     if args.steps < 0:
@@ -215,6 +222,7 @@ def run(args) -> int:
     )
     print(f"energy per site E = {e:.10f}")
     if args.model == "heisenberg":
+        assert qmc is not None  # set for the heisenberg model above
         print(f"  QMC (Sandvik, PRB 56, 11678 (1997)): {qmc:.6f}(5)   E - QMC = {e - qmc:+.2e}")
         if reference is not None:
             print(

@@ -61,7 +61,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="temperatures, START:STOP:COUNT or T1,T2,... (default: 1.6:3.2:17)",
     )
     parser.add_argument(
-        "--steps", type=int, default=30, help="RG steps; the torus has 2^steps sites (default: 30)"
+        "--rg-steps",
+        "--steps",
+        dest="steps",
+        type=int,
+        default=30,
+        metavar="STEPS",
+        help="RG steps; the torus has 2^STEPS sites (default: 30)",
     )
     parser.add_argument(
         "--sample",
@@ -69,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run Metropolis and Wolff chains against exact enumeration instead "
         "(the same as `python -m diffsci sample-ising` with its defaults)",
     )
-    add_output_argument(parser, "out/ising")
+    add_output_argument(parser, "runs/ising")
 
 
 def thermodynamics(temps, *, chi, method="hotrg", steps=30, progress=None, checkpoint=None):
@@ -203,7 +209,7 @@ def run(args) -> int:
     if args.chi < 2:
         raise SystemExit(f"ising: --chi must be >= 2, got {args.chi}")
     if not 1 <= args.steps <= 60:
-        raise SystemExit(f"ising: --steps must be between 1 and 60, got {args.steps}")
+        raise SystemExit(f"ising: --rg-steps must be between 1 and 60, got {args.steps}")
     temps = np.asarray(args.temps, dtype=float)
     out = output_dir(args.out)
     print(

@@ -25,13 +25,13 @@ _SYSTEMS = ("lorenz", "hamiltonian", "sir")
 
 def add_arguments(parser):
     parser.add_argument("system", choices=_SYSTEMS, help="which problem to run")
-    parser.add_argument("--iterations", type=int, default=None,
-                        help="optimizer steps (default: 300 lorenz/sir, 300 hamiltonian)")
+    parser.add_argument("--steps", "--iterations", dest="iterations", type=int, default=None,
+                        metavar="STEPS", help="Adam steps of the fit (default: 300; --quick: 3)")
     parser.add_argument("--lyapunov-time", type=float, default=500.0,
                         help="lorenz: measuring time of the Lyapunov exponent (default 500)")
     parser.add_argument("--quick", action="store_true",
-                        help="tiny settings (a smoke test: a few iterations, short runs)")
-    add_output_argument(parser, "diffsci-out")
+                        help="tiny settings (a smoke test: a few steps, short runs)")
+    add_output_argument(parser, "runs/ode")
 
 
 def _report(name):

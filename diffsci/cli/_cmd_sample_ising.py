@@ -34,7 +34,7 @@ def add_arguments(parser):
     parser.add_argument("--burn-in", type=int, default=200, help="steps discarded (200)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument(
-        "--samplers", default="metropolis,wolff", help="comma-separated: metropolis,wolff"
+        "--samplers", default="metropolis,wolff", help="comma-separated (default: metropolis,wolff)"
     )
     add_output_argument(parser, "runs/sample-ising")
 

@@ -23,10 +23,13 @@ def add_arguments(parser):
         help="target profile of <sigma^x_i> (default: cosine)",
     )
     parser.add_argument("--steps", type=int, default=60, help="Adam steps (default: 60)")
-    parser.add_argument("--lr", type=float, default=0.08, help="Adam step size (default: 0.08)")
+    parser.add_argument(
+        "--learning-rate", "--lr", dest="lr", type=float, default=0.08, metavar="LR",
+        help="Adam learning rate (default: 0.08)",
+    )
     parser.add_argument("--periodic", action="store_true", help="periodic chain (default: open)")
     parser.add_argument("--print-every", type=int, default=5, help="progress every N steps")
-    add_output_argument(parser, "out/engineer_chain")
+    add_output_argument(parser, "runs/engineer-chain")
 
 
 def run(args) -> int:
@@ -46,7 +49,7 @@ def run(args) -> int:
     )
     t0 = time.perf_counter()
     result = engineer_tfim_profile(
-        target,
+        target,  # pyright: ignore[reportArgumentType]  (a numpy array; annotated Array)
         steps=args.steps,
         learning_rate=args.lr,
         periodic=args.periodic,

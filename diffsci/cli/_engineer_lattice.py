@@ -37,10 +37,13 @@ def add_arguments(parser):
     )
     parser.add_argument("--beta", type=float, default=2.0, help="inverse temperature (thermal)")
     parser.add_argument("--steps", type=int, default=300, help="Adam steps (default: 300)")
-    parser.add_argument("--lr", type=float, default=0.05, help="Adam step size (default: 0.05)")
+    parser.add_argument(
+        "--learning-rate", "--lr", dest="lr", type=float, default=0.05, metavar="LR",
+        help="Adam learning rate (default: 0.05)",
+    )
     parser.add_argument("--print-every", type=int, default=50, help="progress every N steps")
     parser.add_argument("--seed", type=int, default=0, help="seed of the spectrum start point")
-    add_output_argument(parser, "out/engineer_lattice")
+    add_output_argument(parser, "runs/engineer-lattice")
 
 
 def reference_potential(lattice, amplitude: float = 0.6):
@@ -62,20 +65,19 @@ def build_problem(name: str, size: int, particles: int, beta: float, seed: int):
 
     lattice = square_lattice(size)
     reference = lattice.hamiltonian(reference_potential(lattice))
+    # The targets take numpy arrays (they convert them); their fields are annotated Array.
     if name == "density":
-        target = DensityTarget(
-            density=DensityTarget(density=np.zeros(1), particles=particles).observe(reference),
-            particles=particles,
-        )
+        probe = DensityTarget(density=np.zeros(1), particles=particles)  # pyright: ignore[reportArgumentType]
+        target = DensityTarget(density=probe.observe(reference), particles=particles)
         return lattice, target, "onsite", np.zeros(lattice.num_sites)
     if name == "thermal":
-        probe = ThermalDensityTarget(density=np.zeros(1), beta=beta)
+        probe = ThermalDensityTarget(density=np.zeros(1), beta=beta)  # pyright: ignore[reportArgumentType]
         target = ThermalDensityTarget(density=probe.observe(reference), beta=beta)
         return lattice, target, "onsite", np.zeros(lattice.num_sites)
     # the clean lattice with hopping 0.8: levels -3.2 and -1.6 (four times) are the target
     levels = np.linalg.eigvalsh(np.asarray(lattice.hamiltonian(0.0, 0.8)))[:5]
     start = 0.3 * np.random.default_rng(seed).normal(size=lattice.num_sites)
-    return lattice, SpectrumTarget(levels=levels), "both", start
+    return lattice, SpectrumTarget(levels=levels), "both", start  # pyright: ignore[reportArgumentType]
 
 
 def _degeneracy_report(h) -> str:

@@ -5,7 +5,10 @@ Every subcommand lives in its own module ``diffsci/cli/_cmd_<name>.py`` that def
 - ``NAME``: the subcommand's name on the command line,
 - ``HELP``: one line for ``--help``,
 - ``add_arguments(parser)``: adds its options to an ``argparse.ArgumentParser``,
-- ``run(args) -> int``: runs it and returns the exit status.
+- ``run(args) -> int``: runs it and returns the exit status,
+
+and ``DRAWS = False`` if it draws no figure (the others need matplotlib, the optional extra
+``plot``: without it they stop at once and say how to install it).
 
 The modules are discovered here, so adding a subcommand touches no other file. Heavy imports (jax,
 the numerical subpackages) happen inside ``run``, so ``--help`` stays fast.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -42,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module in _command_modules():
         sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
-        sub.set_defaults(_run=module.run)
+        sub.set_defaults(_run=module.run, _draws=getattr(module, "DRAWS", True))
     return parser
 
 
@@ -52,6 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "_run", None) is None:
         parser.print_help()
         return 0
+    if args._draws and importlib.util.find_spec("matplotlib") is None:
+        # before the computation, not after it: a run should not end without its figure
+        print(
+            f"python -m diffsci {args.command}: this command draws its figures with matplotlib, "
+            "which is not installed; install it with: python -m pip install 'diffsci[plot]' "
+            "(or, in a clone of the repository, python -m pip install -e '.[plot]')",
+            file=sys.stderr,
+        )
+        return 2
     return int(args._run(args) or 0)
 
 

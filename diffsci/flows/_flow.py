@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import equinox as eqx
 import jax
@@ -25,6 +26,9 @@ from diffsci.ode import (
 from ._checks import prng_key, real_number
 from ._divergence import AbstractDivergence, ExactLaplacian
 from ._potentials import OneLayerPotential
+
+if TYPE_CHECKING:
+    import diffrax
 
 
 def standard_normal_log_prob(x: Float[Array, "... D"]) -> Float[Array, "..."]:
@@ -167,7 +171,9 @@ class MongeAmpereFlow(eqx.Module):
       `Hutchinson(...)`.
     - `t_final`: $T$.
     - `steps`: the number of fixed integration steps over $[0, T]$.
-    - `solver`: a reversible solver of `diffsci.ode` (default `ReversibleHeun()`).
+    - `solver`: a reversible solver of `diffsci.ode`. Default `ReversibleHeun()` (order 2, one
+      field evaluation per step); for variational training pass `ReversibleRK4()` (order 4, 8
+      evaluations per step). The trade-off: docs/flows.md, "Choosing the integrator".
     - `adjoint`: a `diffsci.ode` adjoint (default `ReversibleAdjoint()`; `DirectAdjoint()`
       stores every step and supports forward mode).
 
@@ -179,7 +185,7 @@ class MongeAmpereFlow(eqx.Module):
 
     potential: Callable
     divergence: AbstractDivergence
-    solver: eqx.Module
+    solver: AbstractReversibleSolver | diffrax.AbstractSolver
     adjoint: AbstractAdjoint
     dim: int = eqx.field(static=True)
     t_final: float = eqx.field(static=True)
@@ -195,7 +201,7 @@ class MongeAmpereFlow(eqx.Module):
         divergence: AbstractDivergence = ExactLaplacian(),
         t_final: float = 1.0,
         steps: int = 20,
-        solver: eqx.Module = ReversibleHeun(),
+        solver: AbstractReversibleSolver | diffrax.AbstractSolver = ReversibleHeun(),
         adjoint: AbstractAdjoint = ReversibleAdjoint(),
     ):
         who = "MongeAmpereFlow"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Callable
+from typing import cast
 
 import equinox as eqx
 import jax
@@ -243,10 +244,11 @@ class PermutationInvariantPotential(AbstractPotential):
 _DENSE_MAX_SITES = 1024
 
 
-def _d4_symmetrize(kernel):
+def _d4_symmetrize(kernel: Array) -> Array:
     """Average of a (k, k) kernel over the 8 symmetries of the square (rotations, reflections)."""
     rots = [jnp.rot90(kernel, r) for r in range(4)]
-    return sum(rots + [r.T for r in rots]) / 8
+    # the builtin `sum` of arrays is typed `Array | Literal[0]`; the list is never empty
+    return cast(Array, sum(rots + [r.T for r in rots])) / 8
 
 
 class LatticeConvPotential(AbstractPotential):

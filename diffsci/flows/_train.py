@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -389,7 +390,7 @@ def train_likelihood(
     if transform is not None:
         _check_transform(transform, data, flow.dim)
     loss = _LikelihoodLoss(data, batch, transform)
-    metadata = {"batch": batch, "num_data": int(data.shape[0])}
+    metadata: dict[str, Any] = {"batch": batch, "num_data": int(data.shape[0])}
     if transform is not None:
         metadata["transform"] = getattr(transform, "__name__", type(transform).__name__)
     flow, losses = _train(flow, loss, key, steps, learning_rate, chunk_steps, checkpoint_dir,

@@ -136,11 +136,12 @@ class AbstractDegeneracyPolicy(eqx.Module):
     """
 
     def __check_init__(self):
+        # `rtol` and `atol` are fields of some subclasses, found by probing
         who = type(self).__name__
         if getattr(self, "rtol", None) is not None:
-            _check_tolerance(self.rtol, "rtol", who)
+            _check_tolerance(self.rtol, "rtol", who)  # pyright: ignore[reportAttributeAccessIssue]
         if hasattr(self, "atol"):
-            _check_tolerance(self.atol, "atol", who)
+            _check_tolerance(self.atol, "atol", who)  # pyright: ignore[reportAttributeAccessIssue]
 
     @abc.abstractmethod
     def tolerance(self, scale: ArrayLike, size: int, dtype) -> Array:

@@ -451,10 +451,10 @@ def eigsh(
         )
 
     eps = float(jnp.finfo(v0.dtype).eps)
-    tol = eps**0.75 if tol is None else float(tol)
-    adjoint_tol = eps**0.85 if adjoint_tol is None else float(adjoint_tol)
+    tol = float(eps**0.75) if tol is None else float(tol)
+    adjoint_tol = float(eps**0.85) if adjoint_tol is None else float(adjoint_tol)
     adjoint_max_steps = min(10 * dim, 20_000) if adjoint_max_steps is None else adjoint_max_steps
-    degeneracy_tol = eps**0.5 if degeneracy_tol is None else float(degeneracy_tol)
+    degeneracy_tol = float(eps**0.5) if degeneracy_tol is None else float(degeneracy_tol)
     b = block_size
     m = max(20, 2 * k + b) if ncv is None else int(ncv)
     m = min(m, dim)

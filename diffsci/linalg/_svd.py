@@ -103,7 +103,8 @@ def _omegas(dp_left: Array, dp_right_h: Array, e: Array, g: Array) -> tuple[Arra
 
 def _svd_forward(a: Array, *, full_matrices: bool, policy) -> tuple[Array, Array, Array]:
     del policy
-    return tuple(jax.lax.linalg.svd(a, full_matrices=full_matrices, compute_uv=True))
+    u, s, vh = jax.lax.linalg.svd(a, full_matrices=full_matrices, compute_uv=True)
+    return u, s, vh
 
 
 def _tsvd_forward(a: Array, *, k: int, policy) -> tuple[Array, Array, Array]:

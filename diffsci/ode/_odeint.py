@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import diffrax
 import equinox as eqx
@@ -137,7 +137,7 @@ def odeint(
     ts: Float[ArrayLike, " times"],
     args: PyTree = None,
     *,
-    solver=ReversibleHeun(),
+    solver: AbstractReversibleSolver | diffrax.AbstractSolver = ReversibleHeun(),
     adjoint: AbstractAdjoint = ReversibleAdjoint(),
     dt0: float | None = None,
     steps_per_save: int | None = None,
@@ -230,7 +230,8 @@ def odeint(
     args = as_arrays(args)
     f = cast_like(f, "odeint")
     if isinstance(solver, AbstractReversibleSolver) and solver.separable:
-        _check_pair_state(solver, f, ts[0], y0, args)
+        # `ts` is an Array here (`eqx.error_if` is typed as returning a PyTree)
+        _check_pair_state(solver, f, cast(Array, ts)[0], y0, args)
     return adjoint.solve(solver, f, y0, ts, args, n, progress)
 
 

@@ -216,10 +216,10 @@ class Leapfrog(AbstractReversibleSolver):
         return (q0, p0, _force(f, t0, q0, p0, args))
 
     def step(self, f, t0, t1, state, args):
-        return _kdk(f, t0, t1, *state, args)
+        return _kdk(f, t0, t1, *state, args=args)
 
     def backward_step(self, f, t0, t1, state, args):
-        return _kdk_inverse(f, t0, t1, *state, args)
+        return _kdk_inverse(f, t0, t1, *state, args=args)
 
     def output(self, state):
         return (state[0], state[1])
@@ -263,13 +263,13 @@ class Yoshida4(AbstractReversibleSolver):
     def step(self, f, t0, t1, state, args):
         times = self._substep_times(t0, t1)
         for a, b in zip(times[:-1], times[1:], strict=True):
-            state = _kdk(f, a, b, *state, args)
+            state = _kdk(f, a, b, *state, args=args)
         return state
 
     def backward_step(self, f, t0, t1, state, args):
         times = self._substep_times(t0, t1)
         for a, b in reversed(list(zip(times[:-1], times[1:], strict=True))):
-            state = _kdk_inverse(f, a, b, *state, args)
+            state = _kdk_inverse(f, a, b, *state, args=args)
         return state
 
     def output(self, state):

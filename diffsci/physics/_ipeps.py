@@ -56,9 +56,10 @@ HEISENBERG_IPEPS_REFERENCE = {
     4: -0.6689673179389798,
 }
 
-_X = np.array([[0.0, 1.0], [1.0, 0.0]])
-_Y_IM = np.array([[0.0, -1.0], [1.0, 0.0]])  # sigma^y = i * _Y_IM
-_Z = np.array([[1.0, 0.0], [0.0, -1.0]])
+# (an explicit dtype: numpy's stubs type `np.kron` of an array of unknown dtype as boolean)
+_X = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float64)
+_Y_IM = np.array([[0.0, -1.0], [1.0, 0.0]], dtype=np.float64)  # sigma^y = i * _Y_IM
+_Z = np.array([[1.0, 0.0], [0.0, -1.0]], dtype=np.float64)
 _I = np.eye(2)
 
 
@@ -144,7 +145,12 @@ def tfim_product_state_energy(g) -> float:
 
 
 def ipeps_initial_tensor(
-    key, bond_dim: int, *, state=(1.0, 0.0), noise: float = 1e-2, dtype=None
+    key,
+    bond_dim: int,
+    *,
+    state=(1.0, 0.0),
+    noise: Float[ArrayLike, ""] = 1e-2,
+    dtype=None,
 ) -> Float[Array, "2 D D D D"]:
     r"""A start for `diffsci.tn.optimize_ipeps`: a product state plus small C4v-symmetric noise.
 
@@ -383,13 +389,11 @@ def heisenberg_ipeps(
 
     **Returns:** the `diffsci.tn.IPEPSResult`.
 
-    **Local minima.** At $D = 3$ the energy has more than one local minimum: the Néel and
-    `"smaller"` starts and most random ones converge to one about $10^{-4}$ per site above the
-    published state (measured at $\chi = 54$), which is itself a minimum (`"published"` stays
-    in it); one random start in six reached the published state's basin (`init="random"`,
-    `key=jax.random.key(25)`, plaquette energy at $\chi = 27$, continued at $\chi = 32$); see
-    docs/ipeps.md. Compare results at a larger $\chi$ than the optimization's: at
-    small $\chi$ an optimization can lower the truncated energy without improving the state.
+    **Local minima.** At $D = 3$ the energy has more than one local minimum, and
+    different starts (`"neel"`, `"smaller"`, random keys) can converge to different ones: run
+    several random starts and keep the lowest energy (docs/ipeps.md records which starts reached
+    which minimum). Compare results at a larger $\chi$ than the optimization's: at small $\chi$
+    an optimization can lower the truncated energy without improving the state.
     """
     from diffsci.tn import optimize_ipeps
 

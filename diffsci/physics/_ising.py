@@ -19,7 +19,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from diffsci._internal import _validate as v
 
@@ -64,7 +64,11 @@ def _beta(beta, dtype, who):
 
 
 def square_lattice_couplings(
-    length: int, width: int | None = None, *, coupling: float = 1.0, dtype=None
+    length: int,
+    width: int | None = None,
+    *,
+    coupling: Float[ArrayLike, ""] = 1.0,
+    dtype=None,
 ) -> Float[Array, "n n"]:
     r"""Couplings of the nearest-neighbour Ising model on a periodic `length` x `width` lattice.
 

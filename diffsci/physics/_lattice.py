@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 import operator
 from collections.abc import Callable
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -52,7 +53,7 @@ def _as_int(i):
         return i
 
 
-def _as_pairs(bonds):
+def _as_pairs(bonds) -> Any:
     """Bonds as a tuple of tuples of ints (hashable, as a static field must be); anything that
     is not a sequence of pairs is left for `__check_init__` to refuse."""
     try:
@@ -61,7 +62,7 @@ def _as_pairs(bonds):
         return bonds
 
 
-def _as_tuple(shape):
+def _as_tuple(shape) -> Any:
     try:
         return tuple(_as_int(d) for d in shape)
     except TypeError:

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 import equinox as eqx
 import jax.numpy as jnp
 from jax import lax
-from jaxtyping import Array, Float, Inexact
+from jaxtyping import Array, ArrayLike, Float, Inexact
 
 from diffsci._internal._validate import (
     check,
@@ -139,7 +139,14 @@ class TransverseFieldIsing(eqx.Module):
     def dim(self) -> int:
         return 2**self.num_sites
 
-    def params(self, J=1.0, h=1.0, dtype=None, *, validate: bool = True) -> dict:
+    def params(
+        self,
+        J: Float[ArrayLike, "..."] = 1.0,
+        h: Float[ArrayLike, "..."] = 1.0,
+        dtype=None,
+        *,
+        validate: bool = True,
+    ) -> dict:
         """Parameters with coupling(s) `J` and field(s) `h`, scalars or per-bond/per-site arrays.
 
         Checked: `J` a scalar or of shape `(num_bonds,)`, `h` a scalar or of shape

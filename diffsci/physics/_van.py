@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import equinox as eqx
 import jax
+import jax.core
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -323,7 +325,7 @@ def van_train(
             metadata=metadata, progress=progress, desc="VAN",
             postfix=lambda c, out: {"F_q": f"{float(out[1][-1]):.6f}"},
         )
-    model = eqx.combine(carry[0], static)
+    model = cast(VAN, eqx.combine(carry[0], static))
     estimate = _free_energy(model, energy_fn, beta, key_eval, eval_samples)
     return VANResult(model=model, beta_schedule=betas, free_energy=f_q, estimate=estimate)
 

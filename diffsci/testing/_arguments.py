@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import jax
+import jax.core
 import jax.numpy as jnp
 import numpy as np
 
@@ -41,7 +42,8 @@ def number(x: Any, name: str, who: str, *, positive: bool = False,
     if isinstance(x, bool | np.bool_) or not (
             isinstance(x, int | float | np.integer | np.floating) or scalar_array):
         fail(who, name, "to be a real number" + (" or None" if optional else ""), x, TypeError)
-    value = float(x)
+    # `x` is a real number here (`fail` raises otherwise), which pyright cannot follow
+    value = float(x)  # pyright: ignore[reportArgumentType]
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
         fail(who, name, "to be a finite number " + ("> 0" if positive else ">= 0"), value)
     return value

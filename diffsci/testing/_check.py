@@ -141,7 +141,7 @@ def _dot_product(s: Session, v, u, jv, jtu, k: int) -> list[Failure]:
     if abs(lhs - rhs) <= tol:
         return []
     where = f"random directions #{k} over all inputs and outputs"
-    values = [
+    values: list[tuple[str, float | str]] = [
         ("<u, J v>   (jvp)", lhs),
         ("<J^T u, v> (vjp)", rhs),
         ("|difference|", abs(lhs - rhs)),
@@ -223,8 +223,9 @@ def _fd_first_order(s: Session, v, u, jv, jtu, k: int) -> list[Failure]:
     if not failures:
         # Only the sum over the components failed (marginally, or errors of opposite signs).
         if fwd_bad:
+            # the comparison that set `fwd_bad`, so it gives a `Failure` (not `None`)
             failures.append(
-                _fd_entry_failure(
+                _fd_entry_failure(  # pyright: ignore[reportArgumentType]
                     s,
                     "finite differences: forward mode (jvp)",
                     p.out_parts,
@@ -242,7 +243,8 @@ def _fd_first_order(s: Session, v, u, jv, jtu, k: int) -> list[Failure]:
                     [
                         ("AD  <J^T u, v>", ad),
                         ("FD  <u, J v>", fdv),
-                        ("|AD - FD|", abs(ad - fdv)),
+                        # (`ad` and `fdv` are set: `rev_bad` implies `s.rev`)
+                        ("|AD - FD|", abs(ad - fdv)),  # pyright: ignore[reportOperatorIssue]
                         ("FD error estimate", err),
                         ("tolerance", tol),
                     ],
@@ -266,7 +268,7 @@ def _fd_rev_component(s: Session, c: int, v, vc, u, jtu, fdc, k: int) -> list[Fa
         return []
     part = p.in_parts[c]
     size = int(np.prod(part.shape, dtype=np.int64))
-    values = [
+    values: list[tuple[str, float | str]] = [
         ("AD  <J^T u, v>", ad),
         ("FD  <u, J v>", fdv),
         ("|AD - FD|", abs(ad - fdv)),

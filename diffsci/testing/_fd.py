@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -70,9 +71,13 @@ def richardson(
     third = np.abs(third[np.isfinite(third)])
     noise = float(third.max()) / np.sqrt(20.0) if third.size else 0.0
     previous: list[np.ndarray] = []
-    best = err = step = None
-    frozen = None
-    g_plus = g_minus = None
+    # arrays, all set at the first level (k == 0) before any use
+    best: Any = None
+    err: Any = None
+    step: Any = None
+    frozen: Any = None
+    g_plus: Any = None
+    g_minus: Any = None
     for k in range(levels):
         h = h0 / ratio**k
         plus, minus = np.asarray(g(h), np.float64), np.asarray(g(-h), np.float64)

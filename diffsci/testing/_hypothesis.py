@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import HealthCheck, settings
 
 
@@ -18,7 +20,7 @@ def register_hypothesis_profiles() -> None:
 
     `None`. Calling it again is harmless.
     """
-    common = dict(
+    common: dict[str, Any] = dict(
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         max_examples=20,

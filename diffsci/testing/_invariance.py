@@ -22,7 +22,7 @@ def check_invariance(
     f: Callable,
     transform: Callable,
     *args,
-    modes: Sequence[str] = ("fwd", "rev"),
+    modes: Sequence[str] | None = ("fwd", "rev"),
     argnums: int | Sequence[int] | None = None,
     key=0,
     num_directions: int = 2,

@@ -8,6 +8,9 @@ shapes, and every later call with the same function `f`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -111,6 +114,15 @@ def _bind(fn, *static):
 
 class Ops:
     """The maps of one realified function, bound to its spec, modes and constants."""
+
+    # set in `__init__` from `NAMES` and `COMBINED`
+    apply: Callable[..., Any]
+    jvp: Callable[..., Any]
+    vjp: Callable[..., Any]
+    dphi: Callable[..., Any]
+    first_order: Callable[..., Any]
+    batched: Callable[..., Any]
+    second_order: Callable[..., Any]
 
     def __init__(self, spec, consts, compiled: bool, fwd: bool = True, rev: bool = True):
         table = COMPILED if compiled else EAGER

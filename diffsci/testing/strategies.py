@@ -11,6 +11,7 @@ The arrays are numpy arrays; JAX functions take them as they are.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import equinox as eqx
 import hypothesis.strategies as st
@@ -590,7 +591,8 @@ def _particle_positions(
 ) -> np.ndarray:
     dtype = _check_dtype(dtype, None)
     if box is None:
-        box = 2.5 * min_separation * max(n, 1) ** (1.0 / dim)
+        # (`int ** float` is typed `Any`, which would leave `box` as `float | None`)
+        box = cast(float, 2.5 * min_separation * max(n, 1) ** (1.0 / dim))
     rng = _rng(draw)
     x = np.zeros((0, dim))
     for _ in range(n):

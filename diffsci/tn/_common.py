@@ -4,6 +4,7 @@ and the multiplet-aware truncation."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import equinox as eqx
 import jax
@@ -238,4 +239,5 @@ def run_rg(
     log_z = total + jnp.log(jnp.abs(trace)) / 2.0**steps
     if who is not None:
         log_z = check_positive_z(who, log_z, jax.lax.stop_gradient(trace))
-    return log_z, cuts
+    # the callers check `steps >= 1`, so there is at least one cut (never `None`)
+    return log_z, cast(Cut, cuts)

@@ -8,6 +8,7 @@ import importlib.util
 import itertools
 import math
 from collections.abc import Hashable, Sequence
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -47,8 +48,8 @@ class AbstractContractionOptimizer(eqx.Module):
         raise NotImplementedError
 
 
-# opt_einsum's named path optimizers (`opt_einsum.paths.get_path_fn`); "random-greedy-<n>" is
-# also accepted there, with n trials.
+# opt_einsum's named path optimizers (`opt_einsum.paths.get_path_fn`), and "random-greedy-<n>"
+# (n trials of opt_einsum's `RandomGreedy`).
 _STRATEGIES = tuple(sorted(opt_einsum.paths._PATH_OPTIONS))
 
 
@@ -83,7 +84,11 @@ class OptEinsum(AbstractContractionOptimizer):
     def __call__(self, inputs, output, size_dict):
         eq = ",".join(inputs) + "->" + output
         shapes = [tuple(size_dict[c] for c in term) for term in inputs]
-        path, _ = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=self.strategy)
+        # opt_einsum's `OptimizeKind` lists only some of the names it accepts
+        strategy: Any = self.strategy
+        if strategy not in _STRATEGIES:  # "random-greedy-<n>": opt_einsum names only n = 128
+            strategy = opt_einsum.RandomGreedy(max_repeats=int(strategy.rsplit("-", 1)[1]))
+        path, _ = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=strategy)
         return [tuple(step) for step in path]
 
 
@@ -155,11 +160,18 @@ class Cotengra(AbstractContractionOptimizer):
             )
         import cotengra
 
-        kwargs = dict(max_repeats=self.max_repeats, minimize=self.minimize, seed=self.seed)
+        kwargs: dict[str, Any] = dict(
+            max_repeats=self.max_repeats, minimize=self.minimize, seed=self.seed
+        )
         if self.methods is not None:
             kwargs["methods"] = list(self.methods)
-        optimizer = cotengra.HyperOptimizer(progbar=False, parallel=False, **kwargs)
-        path = optimizer.search(inputs, output, size_dict).get_path()
+        # cotengra has no annotations: pyright takes `parallel` for a `str` (from its default
+        # "auto"; it also takes False) and the tree that `search` returns for a `float`
+        optimizer = cotengra.HyperOptimizer(
+            progbar=False, parallel=False, **kwargs  # pyright: ignore[reportArgumentType]
+        )
+        tree = optimizer.search(inputs, output, size_dict)
+        path = tree.get_path()  # pyright: ignore[reportAttributeAccessIssue]
         return [tuple(int(i) for i in step) for step in path]
 
 

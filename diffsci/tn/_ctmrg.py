@@ -339,7 +339,7 @@ def _forward(a, corner, edge, opts: _Options):
     chi = opts.chi
 
     def advance(x):
-        c, t, _ = _step(a, *x, chi, opts.multiplet_rtol)
+        c, t, _ = _step(a, *x, chi=chi, rtol=opts.multiplet_rtol)
         return c, t
 
     def cond(carry):
@@ -617,9 +617,7 @@ def ctmrg(
     - `solver`: a `lineax` solver for the tangent system (default
       `lineax.GMRES(rtol=tol, atol=tol, restart=10, max_steps=2000)`). lineax's GMRES checks
       convergence only at a restart, after `restart` operator applications, so a short restart
-      wastes few of them: for the D = 2 iPEPS at χ = 24 the tangent converges to 1e-12 in about
-      30 applications, which cost 120 with `restart=40` and 40 with `restart=10`; near the
-      Ising critical point (β = 0.46, χ = 8) 120 either way.
+      wastes few of them (measurements in docs/tn.md).
     - `symmetry_rtol`: tolerance on $\max_g \lVert g\cdot a - a\rVert / \lVert a \rVert$ over
       C4v (default $\sqrt\epsilon$ of the dtype).
     - `multiplet_rtol`: the truncation never keeps part of a multiplet of $|w|$: consecutive

@@ -16,6 +16,7 @@ import functools
 import math
 import time
 from pathlib import Path
+from typing import cast
 
 import equinox as eqx
 import jax
@@ -173,7 +174,8 @@ def symmetrize_c4v(a: Float[ArrayLike, "p D D D D"]) -> Float[Array, "p D D D D"
     **Returns:** the symmetrized tensor, same shape and dtype.
     """
     a = _check_site_tensor(a, "symmetrize_c4v")
-    return sum(jnp.transpose(a, g) for g in _C4V) / len(_C4V)
+    # the builtin `sum` of arrays is typed `Array | Literal[0]`; `_C4V` is never empty
+    return cast(Array, sum(jnp.transpose(a, g) for g in _C4V)) / len(_C4V)
 
 
 def double_layer(
@@ -541,6 +543,7 @@ def _make_step(chi, symmetrize, ctmrg_items, memory_size, max_linesearch_steps, 
             return value(y, h)
 
         e, g = optax.value_and_grad_from_state(f)(x, state=state)
+        g = cast(Array, g)  # `x` is one array, so is its gradient (optax types a pytree)
         updates, state = opt.update(g, state, x, value=e, grad=g, value_fn=f)
         x = optax.apply_updates(x, updates)
         new_e = optax.tree_utils.tree_get(state, "value")
@@ -576,7 +579,11 @@ def optimize_ipeps(
     then $+\infty$ to the line search), when the linear solve of its fixed-point derivative
     fails (lineax raises from the reverse-mode solve), or when the energy went up; the tensor
     goes back to the last accepted one, the L-BFGS memory is cleared and the iteration is
-    retried (at most three times in a row, then the run stops with `result="ctmrg_failed"`).
+    retried. Three retries in a row are allowed: the fourth rejection in a row stops the run with
+    `result="ctmrg_failed"` (so does a CTMRG or linear-solve failure at `a0` itself, at once). An
+    iteration that leaves the energy exactly unchanged with a gradient norm above `gtol` (a line
+    search that found no step) clears the memory and is retried once; a second such iteration in
+    a row stops the run with `result="line_search_failed"`.
 
     The run stops when the gradient norm falls below `gtol`, when the energy per site changed by
     less than `ftol` in an iteration (both absolute), or after `steps` iterations.

@@ -7,6 +7,7 @@ Every tensor here follows the leg order of `diffsci.tn.trg` and `diffsci.tn.hotr
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import equinox as eqx
 import jax
@@ -110,7 +111,7 @@ def lattice_tensor(
     scale = jax.lax.stop_gradient(jnp.max(jnp.abs(bond)))
     asymmetry = jax.lax.stop_gradient(jnp.max(jnp.abs(bond - bond.T)))
     asymmetric = asymmetry > math.sqrt(float(jnp.finfo(dtype).eps)) * scale
-    bond, site = eqx.branched_error_if(
+    bond, site = cast(tuple[Array, Array], eqx.branched_error_if(
         (bond, site),
         nonfinite_bond | nonfinite_site | asymmetric,
         jnp.where(nonfinite_bond, 0, jnp.where(nonfinite_site, 1, 2)),
@@ -121,7 +122,7 @@ def lattice_tensor(
             "weight of an undirected bond), got an asymmetric one; pass (B + B.T) / 2 if that is "
             "the model you mean",
         ],
-    )
+    ))
     eigenvalues, vectors = eigh(0.5 * (bond + bond.T))
     return _tensor_from_spectrum(vectors, eigenvalues, site, symmetric)
 

@@ -381,7 +381,7 @@ def checkpoint_exists(path) -> bool:
     return _sidecar_path(path).exists()
 
 
-def load_checkpoint(path, like=None):
+def load_checkpoint(path, like=None) -> tuple[Any, Any]:
     """Load a checkpoint written by `save_checkpoint`, checking its integrity.
 
     **Arguments:**

@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -89,7 +89,7 @@ def run_chunked(
     progress: bool | ProgressBar = False,
     desc: str = "",
     postfix: Callable[[Any, Any], dict] | None = None,
-):
+) -> tuple[Any, Any]:
     """Run `carry, out = step(carry, i)` for `i = 0, ..., num_chunks - 1`, checkpointing after each.
 
     With `checkpoint_dir`, after chunk `i` the chunk's outputs are saved as `chunk_<i>` and then
@@ -169,13 +169,14 @@ def run_chunked(
             if bar is not None:
                 bar.update(1, **(postfix(carry, out) if postfix is not None else {}))
     finally:
-        if own_bar:
+        if own_bar and bar is not None:  # `own_bar` implies a bar
             bar.close()
 
     template = {"outputs": new_outputs[0]} if new_outputs else None
     old_outputs = []
     for i in range(start):
-        tree, _ = load_checkpoint(directory / _chunk_name(i), like=template)
+        # `start > 0` only on a resume, which needs a `directory`
+        tree, _ = load_checkpoint(cast(Path, directory) / _chunk_name(i), like=template)
         old_outputs.append(tree["outputs"])
     outputs = old_outputs + new_outputs
     if all(o is None for o in outputs):

@@ -13,7 +13,10 @@ from diffsci._internal._validate import fail
 BATCH_AXIS = "batch"
 
 
-def batch_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
+def batch_mesh(
+    # `jax.Device` is an alias of a class of the compiled jaxlib, which has no type stubs
+    devices: Sequence[jax.Device] | None = None,  # pyright: ignore[reportInvalidTypeForm]
+) -> Mesh:
     """A one-dimensional `jax.sharding.Mesh` over `devices` (default: all), axis name `"batch"`.
 
     Checks: `devices` is `None` or a non-empty sequence of distinct `jax.Device`s."""

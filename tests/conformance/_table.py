@@ -19,6 +19,7 @@ Routes (how theta reaches the rule):
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import equinox as eqx
@@ -59,6 +60,10 @@ class Entry:
     # checks its derivative against the reference. Rows where theta reaches a rule as it is (a
     # closure, an `args` leaf, a Module field) stay uncompiled.
     eager: bool = True
+    # Builds the row's constants (random networks, data of a fitting problem) once, on first
+    # use: the tests call it before they trace the routes, so collecting the table (on every
+    # worker, for every test run) costs no JAX compilation.
+    prepare: Callable[[], object] = lambda: None
 
 
 # --------------------------------------------------------------------------------------------
@@ -386,9 +391,13 @@ def _peps_observables(t):
 
 def _tn_entries():
     b0, b1 = jnp.asarray(_A0[:3, :3]), jnp.asarray(_A1[:3, :2])
-    peps = jax.random.normal(jax.random.key(1), (2, 2, 2, 2, 2))
+
+    @functools.cache
+    def random_peps():
+        return jax.random.normal(jax.random.key(1), (2, 2, 2, 2, 2))
 
     def constructors(t):
+        peps = random_peps()
         potts = dtn.potts_tensor(t, 3, 0.1)
         bond = jnp.exp(t * jnp.array([[1.0, -0.5, 0.2], [-0.5, 1.0, 0.3], [0.2, 0.3, 1.0]]))
         lat = dtn.lattice_tensor(bond, jnp.array([1.0, t, 0.5]), symmetric=True)
@@ -418,6 +427,7 @@ def _tn_entries():
             {"array": constructors},
             constructors,
             theta=0.35, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+            prepare=random_peps,
         ),
         Entry(
             "tn.trg+ising_tensor",
@@ -485,17 +495,20 @@ def _flows_entries():
         flow = dflows.MongeAmpereFlow(2, potential, steps=4, adjoint=adjoint)
         return dflows.latent_energy(flow, quartic, 1.0)(x[0])
 
-    keys = jax.random.split(jax.random.key(3), 3)
-    potentials = (
-        dflows.OneLayerPotential(4, 5, key=keys[0]),
-        dflows.LatticeConvPotential((2, 2), 2, kernel_size=1, key=keys[1]),
-        dflows.PermutationInvariantPotential(2, 2, 4, key=keys[2]),
-        dflows.SpinFlipSymmetric(dflows.OneLayerPotential(4, 5, key=keys[0])),
-    )
+    @functools.cache
+    def potentials():
+        keys = jax.random.split(jax.random.key(3), 3)
+        return (
+            dflows.OneLayerPotential(4, 5, key=keys[0]),
+            dflows.LatticeConvPotential((2, 2), 2, kernel_size=1, key=keys[1]),
+            dflows.PermutationInvariantPotential(2, 2, 4, key=keys[2]),
+            dflows.SpinFlipSymmetric(dflows.OneLayerPotential(4, 5, key=keys[0])),
+        )
+
     z4 = jnp.array([0.3, -0.2, 0.5, 0.1])
 
     def networks(t):
-        return sum(p(z4 * t, 0.5) for p in potentials) + jnp.sum(
+        return sum(p(z4 * t, 0.5) for p in potentials()) + jnp.sum(
             dflows.standard_normal_log_prob(z4[None] * t))
 
     return [
@@ -515,6 +528,7 @@ def _flows_entries():
             {"array": networks},
             networks,
             theta=0.8, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+            prepare=potentials,
         ),
         Entry(
             "flows.flow_free_energy",
@@ -615,22 +629,30 @@ def _physics_entries():
         s = dphys.sir(0.0, jnp.array([0.9, 0.08, 0.02]), jnp.array([t, -2.0]))
         return jnp.sum(lor * jnp.array([1.0, 0.5, 0.2])) + jnp.sum(s * jnp.array([1.0, 3.0, 2.0]))
 
-    lorenz_loss = dphys.lorenz_fit_problem(t_end=0.2, num_obs=3, dt=0.02)[2]
-    sir_loss = dphys.sir_fit_problem(days=4.0, num_obs=3, dt=0.5)[2]
-    pendula_loss = dphys.hamiltonian_inverse_problem(num_particles=2, t_end=0.6, num_obs=3,
-                                                     dt=0.1, degree=2)[2]
+    @functools.cache
+    def fit_losses():  # each problem integrates its data once
+        return (
+            dphys.lorenz_fit_problem(t_end=0.2, num_obs=3, dt=0.02)[2],
+            dphys.sir_fit_problem(days=4.0, num_obs=3, dt=0.5)[2],
+            dphys.hamiltonian_inverse_problem(num_particles=2, t_end=0.6, num_obs=3, dt=0.1,
+                                              degree=2)[2],
+        )
 
     def fits(t):
+        lorenz_loss, sir_loss, pendula_loss = fit_losses()
         return (lorenz_loss(jnp.array([10.0, 28.0, 8.0 / 3.0]) * (1 + 0.1 * t))
                 + sir_loss(jnp.array([-0.7, -2.3]) + t)
                 + pendula_loss(jnp.array([1.0, -1.0]) * (1 + t)))
 
-    network = dphys.VAN(4, key=jax.random.key(5), hidden=(6,))
-    ring = dphys.square_lattice_couplings(2, 2)
+    @functools.cache
+    def network():
+        van_network = dphys.VAN(4, key=jax.random.key(5), hidden=(6,))
+        return van_network, dphys.square_lattice_couplings(2, 2)
 
     def van(t):
+        network_, ring = network()
         energy = lambda s: dphys.ising_energy(s, ring * (1 + t))
-        est = dphys.van_free_energy(network, energy, t, key=jax.random.key(6), samples=16)
+        est = dphys.van_free_energy(network_, energy, t, key=jax.random.key(6), samples=16)
         return est.variational + 0.5 * est.importance
 
     def stratonovich(t):
@@ -644,18 +666,19 @@ def _physics_entries():
     def exact(b):
         return dphys.ising_exact(dphys.square_lattice_couplings(3, 3), b)
 
-    model = dphys.TransverseFieldIsing(4)
-    xxz = dphys.XXZChain(4)
-    dense_basis = jnp.eye(16)
+    @functools.cache
+    def models():
+        return dphys.TransverseFieldIsing(4), dphys.XXZChain(4)
 
     def dense_e0(m, p):
-        h = jax.vmap(lambda v: m.matvec(p, v), in_axes=1, out_axes=1)(dense_basis)
+        h = jax.vmap(lambda v: m.matvec(p, v), in_axes=1, out_axes=1)(jnp.eye(16))
         return jnp.linalg.eigvalsh(h)[0]
 
     def sparse_e0(m, p):
         return dla.eigsh(m.matvec, p, jnp.ones(16)).eigenvalues[0]
 
     def chains(g, e0):
+        model, xxz = models()
         return e0(model, model.params(1.0, g)) + e0(xxz, xxz.params(1.0, g))
 
     return [
@@ -665,7 +688,7 @@ def _physics_entries():
             lambda g: chains(g, dense_e0),
             # the closure route and the transformations of this rule, and the uncompiled hand-over
             # of a Python float in `params`, run in the linalg.eigsh row
-            theta=0.8, rtol=1e-7, heavy=True, transforms=False, eager=False,
+            theta=0.8, rtol=1e-7, heavy=True, transforms=False, eager=False, prepare=models,
         ),
         # the Coulomb gas: positions x0 + theta dx; the Hessian's spectrum through eigvalsh
         Entry(
@@ -722,6 +745,7 @@ def _physics_entries():
             {"array": fits},
             fits,
             theta=0.3, fd_reference=True, rtol=1e-6, transforms=False, heavy=True, eager=False,
+            prepare=fit_losses,
         ),
         # F_q of 16 samples of a small autoregressive network (fixed key): theta is beta and
         # a coupling closed over by the energy
@@ -730,6 +754,7 @@ def _physics_entries():
             {"closure": van},
             van,
             theta=0.6, fd_reference=True, rtol=1e-7, transforms=False, heavy=True, eager=False,
+            prepare=network,
         ),
         Entry(
             "physics.ising_hubbard_stratonovich",

@@ -36,6 +36,13 @@ from ._table import ENTRIES
 _BY_NAME = {e.name: e for e in ENTRIES}
 
 
+def _prepared(name):
+    """The row, its constants built (outside any trace, before the routes are traced)."""
+    entry = _BY_NAME[name]
+    entry.prepare()
+    return entry
+
+
 def _fd(fun, t, h=1e-5):
     """Central difference with one Richardson step (error O(h^4)), in float64."""
     t = float(t)
@@ -69,7 +76,7 @@ def _compiled_reference(name):
 
 @functools.cache
 def _reference_grad_cached(name, t):
-    entry = _BY_NAME[name]
+    entry = _prepared(name)
     value, grad = _compiled_reference(name)
     if entry.fd_reference:
         return _fd(value, t, h=1e-4)
@@ -134,7 +141,7 @@ def _params(rows):
 
 @pytest.mark.parametrize(("name", "route", "value_type"), _params(_ROUTE_ROWS))
 def test_grad_every_route_and_value_type(name, route, value_type):
-    entry = _BY_NAME[name]
+    entry = _prepared(name)
     loss = entry.routes[route]
     theta = _VALUE_TYPES[value_type](entry.theta)
     want = _reference_grad(entry, entry.theta)
@@ -169,7 +176,7 @@ _TRANSFORM_ROWS = [
 
 @pytest.mark.parametrize(("name", "transform"), _params(_TRANSFORM_ROWS))
 def test_transformations(name, transform):
-    entry = _BY_NAME[name]
+    entry = _prepared(name)
     t = entry.theta
     # one route per row here; the routes are covered above. A closure is the hardest one.
     loss = entry.routes.get("closure", _first_route(entry))
@@ -208,10 +215,11 @@ _F32 = [e.name for e in ENTRIES if e.float32 is not None]
 @pytest.mark.parametrize("x64", [True, False], ids=["x64_on", "x64_off"])
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xdist_group(n)) for n in _F32])
 def test_float32(name, x64):
-    entry = _BY_NAME[name]
+    entry = _prepared(name)
     want = _reference_grad(entry, entry.theta)
     with jax.enable_x64(x64):
-        value, grad = jax.value_and_grad(entry.float32)(entry.theta)
+        # compiled: the routes test runs the uncompiled hand-over; dtypes follow the same rules
+        value, grad = jax.jit(jax.value_and_grad(entry.float32))(entry.theta)
         # the computation stays in float32 (the gradient's dtype follows theta's)
         assert jnp.result_type(value) == jnp.float32, f"{name}: value is {value.dtype}"
     # float32 rounding, amplified by the conditioning of these small, well-separated problems

@@ -64,6 +64,14 @@ def test_grid_equals_einsum_and_beats_greedy():
     np.testing.assert_allclose(tn.contract(eq, *tensors, path=path), expected, rtol=1e-11)
 
 
+@pytest.mark.parametrize("strategy", ["greedy", "random-greedy-128", "random-greedy-8"])
+def test_every_accepted_opt_einsum_strategy_runs(strategy):
+    # "random-greedy-<n>" is accepted for any n >= 1 (opt_einsum itself names only n = 128)
+    eq, tensors = _grid(2, 3, 2, seed=1)
+    out = tn.contract(eq, *tensors, optimizer=tn.OptEinsum(strategy))
+    np.testing.assert_allclose(out, np.einsum(eq, *tensors), rtol=1e-12)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_flops_on_random_grids_against_greedy(seed):
     # 2D grids of tens of tensors with random bond dimensions: the default path is never worse
