@@ -1,85 +1,105 @@
-"""Physics models and solvers built on the diffsci primitives.
+"""Physics models and solvers built on the diffsci primitives, in six groups:
 
-Coulomb gas, Ising models and spin glasses, their exact solutions on small systems, Monte Carlo
-samplers and chain statistics.
+- `diffsci.physics.models`: classical spin models (Ising, spin glasses, Hopfield), the Coulomb gas,
+  matrix-free spin chains and their observables, tight-binding lattices, iPEPS bond Hamiltonians,
+  the Hubbard-Stratonovich relaxation of the Ising model;
+- `diffsci.physics.exact`: exact solutions and published references (Onsager, Yang, Kaufman,
+  exact enumeration, the free-fermion chain, published energies and tensors);
+- `diffsci.physics.sampling`: Markov-chain samplers, latent-space HMC, chain statistics;
+- `diffsci.physics.variational`: variational autoregressive networks, Coulomb gas ground states,
+  iPEPS ground states;
+- `diffsci.physics.engineering`: Hamiltonian engineering (a spectrum, density or profile as the
+  target of gradient descent through the eigensolvers);
+- `diffsci.physics.dynamics`: the Lorenz and SIR fields, fitting ODE parameters to data, Lyapunov
+  exponents.
+
+Every name is also importable from `diffsci.physics` itself (the flat namespace of earlier
+releases, kept for one release): `from diffsci.physics.exact import onsager_log_z` and
+`from diffsci.physics import onsager_log_z` give the same function.
 """
 
-from ._chain_engineering import ChainEngineeringResult as ChainEngineeringResult
-from ._chain_engineering import engineer_tfim_profile as engineer_tfim_profile
-from ._chain_engineering import target_profile as target_profile
-from ._coulomb import CoulombGroundState as CoulombGroundState
-from ._coulomb import coulomb_energy as coulomb_energy
-from ._coulomb import coulomb_ground_state as coulomb_ground_state
-from ._coulomb import coulomb_hessian_eigenvalues as coulomb_hessian_eigenvalues
-from ._coulomb import coulomb_virial as coulomb_virial
-from ._dynamics import LORENZ_LYAPUNOV_REFERENCE as LORENZ_LYAPUNOV_REFERENCE
-from ._dynamics import FitResult as FitResult
-from ._dynamics import fit_parameters as fit_parameters
-from ._dynamics import hamiltonian_inverse_problem as hamiltonian_inverse_problem
-from ._dynamics import largest_lyapunov_exponent as largest_lyapunov_exponent
-from ._dynamics import lorenz as lorenz
-from ._dynamics import lorenz_fit_problem as lorenz_fit_problem
-from ._dynamics import sir as sir
-from ._dynamics import sir_fit_problem as sir_fit_problem
-from ._hs import IsingHubbardStratonovich as IsingHubbardStratonovich
-from ._hs import ising_hubbard_stratonovich as ising_hubbard_stratonovich
-from ._ipeps import HEISENBERG_IPEPS_REFERENCE as HEISENBERG_IPEPS_REFERENCE
-from ._ipeps import HEISENBERG_QMC_ENERGY as HEISENBERG_QMC_ENERGY
-from ._ipeps import heisenberg_bond as heisenberg_bond
-from ._ipeps import heisenberg_ipeps as heisenberg_ipeps
-from ._ipeps import ipeps_initial_tensor as ipeps_initial_tensor
-from ._ipeps import pad_ipeps_tensor as pad_ipeps_tensor
-from ._ipeps import published_ipeps_tensor as published_ipeps_tensor
-from ._ipeps import tfim_bond as tfim_bond
-from ._ipeps import tfim_ipeps as tfim_ipeps
-from ._ipeps import tfim_product_state_energy as tfim_product_state_energy
-from ._ising import IsingThermodynamics as IsingThermodynamics
-from ._ising import hopfield_couplings as hopfield_couplings
-from ._ising import ising_energy as ising_energy
-from ._ising import ising_exact as ising_exact
-from ._ising import ising_thermodynamics as ising_thermodynamics
-from ._ising import sk_couplings as sk_couplings
-from ._ising import square_lattice_couplings as square_lattice_couplings
-from ._kaufman import kaufman_log_z as kaufman_log_z
-from ._latent_hmc import LatentHMC as LatentHMC
-from ._latent_hmc import latent_hmc as latent_hmc
-from ._lattice import AbstractLatticeTarget as AbstractLatticeTarget
-from ._lattice import DensityTarget as DensityTarget
-from ._lattice import LatticeEngineeringResult as LatticeEngineeringResult
-from ._lattice import SpectrumTarget as SpectrumTarget
-from ._lattice import ThermalDensityTarget as ThermalDensityTarget
-from ._lattice import TightBindingLattice as TightBindingLattice
-from ._lattice import engineer_lattice as engineer_lattice
-from ._lattice import square_lattice as square_lattice
-from ._onsager import ISING_BETA_C as ISING_BETA_C
-from ._onsager import onsager_energy as onsager_energy
-from ._onsager import onsager_log_z as onsager_log_z
-from ._onsager import onsager_specific_heat as onsager_specific_heat
-from ._onsager import yang_magnetization as yang_magnetization
-from ._samplers import HMC as HMC
-from ._samplers import AbstractSampler as AbstractSampler
-from ._samplers import IsingMetropolis as IsingMetropolis
-from ._samplers import Metropolis as Metropolis
-from ._samplers import SampleResult as SampleResult
-from ._samplers import SamplerState as SamplerState
-from ._samplers import Wolff as Wolff
-from ._samplers import sample as sample
-from ._spin_chains import TransverseFieldIsing as TransverseFieldIsing
-from ._spin_chains import XXZChain as XXZChain
-from ._spin_chains import correlation_zz as correlation_zz
-from ._spin_chains import expect_x as expect_x
-from ._spin_chains import expect_z as expect_z
-from ._stats import AutocorrelationTime as AutocorrelationTime
-from ._stats import BinningResult as BinningResult
-from ._stats import autocorrelation as autocorrelation
-from ._stats import autocorrelation_time as autocorrelation_time
-from ._stats import binning_error as binning_error
-from ._stats import effective_sample_size as effective_sample_size
-from ._stats import integrated_autocorr_time as integrated_autocorr_time
-from ._tfim_exact import TFIMExact as TFIMExact
-from ._tfim_exact import tfim_exact as tfim_exact
-from ._van import VAN as VAN
-from ._van import VANResult as VANResult
-from ._van import reinforce_loss as reinforce_loss
-from ._van import van_free_energy as van_free_energy
-from ._van import van_train as van_train
+from . import dynamics as dynamics
+from . import engineering as engineering
+from . import exact as exact
+from . import models as models
+from . import sampling as sampling
+from . import variational as variational
+from .dynamics import LORENZ_LYAPUNOV_REFERENCE as LORENZ_LYAPUNOV_REFERENCE
+from .dynamics import FitResult as FitResult
+from .dynamics import fit_parameters as fit_parameters
+from .dynamics import hamiltonian_inverse_problem as hamiltonian_inverse_problem
+from .dynamics import largest_lyapunov_exponent as largest_lyapunov_exponent
+from .dynamics import lorenz as lorenz
+from .dynamics import lorenz_fit_problem as lorenz_fit_problem
+from .dynamics import sir as sir
+from .dynamics import sir_fit_problem as sir_fit_problem
+from .engineering import AbstractLatticeTarget as AbstractLatticeTarget
+from .engineering import ChainEngineeringResult as ChainEngineeringResult
+from .engineering import DensityTarget as DensityTarget
+from .engineering import LatticeEngineeringResult as LatticeEngineeringResult
+from .engineering import SpectrumTarget as SpectrumTarget
+from .engineering import ThermalDensityTarget as ThermalDensityTarget
+from .engineering import engineer_lattice as engineer_lattice
+from .engineering import engineer_tfim_profile as engineer_tfim_profile
+from .engineering import target_profile as target_profile
+from .exact import HEISENBERG_IPEPS_REFERENCE as HEISENBERG_IPEPS_REFERENCE
+from .exact import HEISENBERG_QMC_ENERGY as HEISENBERG_QMC_ENERGY
+from .exact import ISING_BETA_C as ISING_BETA_C
+from .exact import IsingThermodynamics as IsingThermodynamics
+from .exact import TFIMExact as TFIMExact
+from .exact import ising_exact as ising_exact
+from .exact import ising_thermodynamics as ising_thermodynamics
+from .exact import kaufman_log_z as kaufman_log_z
+from .exact import onsager_energy as onsager_energy
+from .exact import onsager_log_z as onsager_log_z
+from .exact import onsager_specific_heat as onsager_specific_heat
+from .exact import published_ipeps_tensor as published_ipeps_tensor
+from .exact import tfim_exact as tfim_exact
+from .exact import tfim_product_state_energy as tfim_product_state_energy
+from .exact import yang_magnetization as yang_magnetization
+from .models import IsingHubbardStratonovich as IsingHubbardStratonovich
+from .models import TightBindingLattice as TightBindingLattice
+from .models import TransverseFieldIsing as TransverseFieldIsing
+from .models import XXZChain as XXZChain
+from .models import correlation_zz as correlation_zz
+from .models import coulomb_energy as coulomb_energy
+from .models import coulomb_hessian_eigenvalues as coulomb_hessian_eigenvalues
+from .models import coulomb_virial as coulomb_virial
+from .models import expect_x as expect_x
+from .models import expect_z as expect_z
+from .models import heisenberg_bond as heisenberg_bond
+from .models import hopfield_couplings as hopfield_couplings
+from .models import ising_energy as ising_energy
+from .models import ising_hubbard_stratonovich as ising_hubbard_stratonovich
+from .models import sk_couplings as sk_couplings
+from .models import square_lattice as square_lattice
+from .models import square_lattice_couplings as square_lattice_couplings
+from .models import tfim_bond as tfim_bond
+from .sampling import HMC as HMC
+from .sampling import AbstractSampler as AbstractSampler
+from .sampling import AutocorrelationTime as AutocorrelationTime
+from .sampling import BinningResult as BinningResult
+from .sampling import IsingMetropolis as IsingMetropolis
+from .sampling import LatentHMC as LatentHMC
+from .sampling import Metropolis as Metropolis
+from .sampling import SampleResult as SampleResult
+from .sampling import SamplerState as SamplerState
+from .sampling import Wolff as Wolff
+from .sampling import autocorrelation as autocorrelation
+from .sampling import autocorrelation_time as autocorrelation_time
+from .sampling import binning_error as binning_error
+from .sampling import effective_sample_size as effective_sample_size
+from .sampling import integrated_autocorr_time as integrated_autocorr_time
+from .sampling import latent_hmc as latent_hmc
+from .sampling import sample as sample
+from .variational import VAN as VAN
+from .variational import CoulombGroundState as CoulombGroundState
+from .variational import VANResult as VANResult
+from .variational import coulomb_ground_state as coulomb_ground_state
+from .variational import heisenberg_ipeps as heisenberg_ipeps
+from .variational import ipeps_initial_tensor as ipeps_initial_tensor
+from .variational import pad_ipeps_tensor as pad_ipeps_tensor
+from .variational import reinforce_loss as reinforce_loss
+from .variational import tfim_ipeps as tfim_ipeps
+from .variational import van_free_energy as van_free_energy
+from .variational import van_train as van_train

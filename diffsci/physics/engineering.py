@@ -1,0 +1,28 @@
+"""Hamiltonian engineering: the parameters of a Hamiltonian that give a target spectrum, density
+or correlation profile, by gradient descent through the eigensolvers.
+
+Each name is also `diffsci.physics.<name>` (the flat namespace of earlier releases, kept for
+one release); new code imports from here.
+"""
+
+from ._chain_engineering import ChainEngineeringResult as ChainEngineeringResult
+from ._chain_engineering import engineer_tfim_profile as engineer_tfim_profile
+from ._chain_engineering import target_profile as target_profile
+from ._lattice import AbstractLatticeTarget as AbstractLatticeTarget
+from ._lattice import DensityTarget as DensityTarget
+from ._lattice import LatticeEngineeringResult as LatticeEngineeringResult
+from ._lattice import SpectrumTarget as SpectrumTarget
+from ._lattice import ThermalDensityTarget as ThermalDensityTarget
+from ._lattice import engineer_lattice as engineer_lattice
+
+__all__ = [
+    "engineer_tfim_profile",
+    "ChainEngineeringResult",
+    "target_profile",
+    "engineer_lattice",
+    "LatticeEngineeringResult",
+    "AbstractLatticeTarget",
+    "DensityTarget",
+    "SpectrumTarget",
+    "ThermalDensityTarget",
+]

@@ -1,0 +1,33 @@
+"""Variational solvers: autoregressive networks for the Ising free energy, Coulomb gas ground
+states from many starts, and iPEPS ground states of the Heisenberg and transverse-field Ising
+models.
+
+Each name is also `diffsci.physics.<name>` (the flat namespace of earlier releases, kept for
+one release); new code imports from here.
+"""
+
+from ._coulomb import CoulombGroundState as CoulombGroundState
+from ._coulomb import coulomb_ground_state as coulomb_ground_state
+from ._ipeps import heisenberg_ipeps as heisenberg_ipeps
+from ._ipeps import ipeps_initial_tensor as ipeps_initial_tensor
+from ._ipeps import pad_ipeps_tensor as pad_ipeps_tensor
+from ._ipeps import tfim_ipeps as tfim_ipeps
+from ._van import VAN as VAN
+from ._van import VANResult as VANResult
+from ._van import reinforce_loss as reinforce_loss
+from ._van import van_free_energy as van_free_energy
+from ._van import van_train as van_train
+
+__all__ = [
+    "VAN",
+    "van_train",
+    "VANResult",
+    "van_free_energy",
+    "reinforce_loss",
+    "coulomb_ground_state",
+    "CoulombGroundState",
+    "heisenberg_ipeps",
+    "tfim_ipeps",
+    "ipeps_initial_tensor",
+    "pad_ipeps_tensor",
+]
