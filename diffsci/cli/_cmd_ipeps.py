@@ -161,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
 
     import diffsci.physics as physics
     import diffsci.tn as tn
+    from diffsci.utils import RESULTS, result_name
 
     if args.d < 1:
         raise SystemExit(f"ipeps: --bond-dim must be >= 1, got {args.d}")
@@ -217,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
     )
     e = result.energy
     print(
-        f"{result.result}: {result.message}; {result.iterations} iterations "
+        f"{result_name(result.result)}: {result.message}; {result.iterations} iterations "
         f"({result.rejected} rejected), {result.seconds:.1f} s"
     )
     print(f"energy per site E = {e:.10f}")
@@ -243,7 +244,8 @@ def run(args: argparse.Namespace) -> int:
         path=figure,
     )
     print(f"wrote {figure}, {out / 'history.csv'} and {out / 'tensor.npy'}")
-    if not np.isfinite(e) or result.result in ("ctmrg_failed", "line_search_failed"):
+    failed = (RESULTS.ctmrg_failed, RESULTS.line_search_failed)
+    if not np.isfinite(e) or any(bool(result.result == r) for r in failed):
         print(f"ipeps: {result.message}", file=sys.stderr)
         return 1
     return 0

@@ -19,6 +19,7 @@ from jax import lax
 from jaxtyping import Array, Bool, Float, Inexact, Int, PyTree
 
 from .._internal import as_arrays, combine, hoist, split
+from .._internal._results import RESULTS, raise_if_failed
 from .._internal._validate import finite, static_int
 
 __all__ = ["EigshResult", "eigsh"]
@@ -35,16 +36,22 @@ class EigshResult(eqx.Module):
     - `residual_norms`: $\\|H\\psi_i - \\lambda_i\\psi_i\\|_2$, computed with one extra operator
       application per eigenpair after the iteration, shape `(k,)`.
     - `iterations`: the number of Lanczos steps (operator applications) taken.
-    - `converged`: whether every residual norm is at most `10 * tol` times the largest Ritz
-      value in magnitude (an estimate of $\\|H\\|$; the iteration itself stops at `tol` by the
-      Lanczos estimate of the residuals, the factor 10 absorbs rounding in the direct one).
+    - `result`: a member of [`diffsci.utils.RESULTS`][]: `successful` when every residual norm
+      is at most `10 * tol` times the largest Ritz value in magnitude (an estimate of
+      $\\|H\\|$; the iteration itself stops at `tol` by the Lanczos estimate of the residuals,
+      the factor 10 absorbs rounding in the direct one), `max_steps_reached` otherwise.
+    - `converged` (a property): `result == RESULTS.successful`, a boolean array.
     """
 
     eigenvalues: Float[Array, " k"]
     eigenvectors: Inexact[Array, "dim k"]
     residual_norms: Float[Array, " k"]
     iterations: Int[Array, ""]
-    converged: Bool[Array, ""]
+    result: RESULTS
+
+    @property
+    def converged(self) -> Bool[Array, ""]:
+        return self.result == RESULTS.successful
 
 
 # ------------------------------------------------------------------------------------------------
@@ -388,7 +395,8 @@ def eigsh(
     - `key`: a `jax.random` key for the extra start vectors and breakdown replacements
       (default `jax.random.key(0)`).
     - `throw`: raise (through `equinox.error_if`, also under `jit`) when the iteration or a
-      derivative solve does not converge. With `throw=False` read `result.converged`.
+      derivative solve does not converge. With `throw=False` read `result.result` (or
+      `result.converged`).
     - `check_hermitian`: probe $\langle x, Hy\rangle = \langle Hx, y\rangle$ with two random
       vectors (two operator applications) and raise if it fails.
     - `adjoint_tol`, `adjoint_max_steps`: relative tolerance (default `eps ** 0.85`, about
@@ -400,7 +408,8 @@ def eigsh(
     **Returns:**
 
     An [`diffsci.linalg.EigshResult`][] with `eigenvalues` (ascending), `eigenvectors`
-    (`(dim, k)`), `residual_norms`, `iterations` and `converged`.
+    (`(dim, k)`), `residual_norms`, `iterations` and `result` (a member of
+    [`diffsci.utils.RESULTS`][]; `converged` says whether it is `successful`).
 
     **Limits:** derivatives are exact for functions that are invariant under the phase of each
     eigenvector and under unitary rotations within a degenerate multiplet (eigenvalues,
@@ -521,18 +530,16 @@ def eigsh(
 
     cfg = _Config(which, adjoint_tol, int(adjoint_max_steps), degeneracy_tol, bool(throw))
     lam, Psi = _attach(mv, cfg, params, lax.stop_gradient(lam0), lax.stop_gradient(Psi0))
+    result = RESULTS.where(converged, RESULTS.successful, RESULTS.max_steps_reached)
     if throw:
-        lam, Psi = eqx.error_if(
-            (lam, Psi),
-            ~converged,
-            "eigsh: Lanczos did not converge: increase `max_iters` or `ncv`, loosen `tol`, or "
-            "pass throw=False and inspect `result.residual_norms`",
-        )
+        lam, Psi = raise_if_failed((lam, Psi), result, "eigsh", {"max_steps_reached": (
+            "Lanczos did not converge: increase `max_iters` or `ncv`, loosen `tol`, or pass "
+            "throw=False and inspect `result.residual_norms`")})
     return EigshResult(
         eigenvalues=lam,
         eigenvectors=Psi,
         residual_norms=res,
         iterations=iters,
-        converged=converged,
+        result=result,
     )
 

@@ -9,6 +9,7 @@ import numpy as np
 import optimistix as optx
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
+from diffsci._internal._results import RESULTS
 from diffsci._internal._validate import check, fail, finite, float_array, static_int
 
 from ._model_checks import prng_key, real_number
@@ -139,16 +140,23 @@ class CoulombGroundState(eqx.Module):
       shape `(n d,)`. A true minimum has no negative eigenvalue; the centre-of-mass modes give
       the eigenvalue 2 (d-fold) and the breathing mode 6; rotations give zeros.
     - `energies`: the final energy of every start, shape `(starts,)`.
-    - `converged`: whether the minimizer reported success for each start, shape `(starts,)`.
+    - `result`: the outcome of the minimizer for each start, a [`diffsci.utils.RESULTS`][]
+      member batched over the starts (optimistix's outcomes map through unchanged:
+      `successful`, `nonlinear_max_steps_reached`, `nonfinite`, ...).
     - `steps`: the number of minimizer steps each start took, shape `(starts,)`.
+    - `converged` (a property): `result == RESULTS.successful`, shape `(starts,)`.
     """
 
     energy: Float[Array, ""]
     positions: Float[Array, "n d"]
     hessian_eigenvalues: Float[Array, " nd"]
     energies: Float[Array, " starts"]
-    converged: Bool[Array, " starts"]
+    result: RESULTS
     steps: Int[Array, " starts"]
+
+    @property
+    def converged(self) -> Bool[Array, " starts"]:
+        return self.result == RESULTS.successful
 
 
 def coulomb_hessian_eigenvalues(x: Float[Array, "n d"]) -> Float[Array, " nd"]:
@@ -234,9 +242,9 @@ def _ground_state(x0, n, dim, max_steps, rtol, atol):
 
     def minimize(y0):
         sol = optx.minimise(fn, solver, y0, max_steps=max_steps, throw=False)
-        return sol.value, sol.result == optx.RESULTS.successful, sol.stats["num_steps"]
+        return sol.value, RESULTS.promote(sol.result), sol.stats["num_steps"]
 
-    ys, converged, steps = jax.vmap(minimize)(x0)
+    ys, result, steps = jax.vmap(minimize)(x0)
     energies = jax.vmap(lambda y: fn(y, None))(ys)
     energies = jnp.where(jnp.isfinite(energies), energies, jnp.inf)
     best = jnp.argmin(energies)
@@ -246,6 +254,6 @@ def _ground_state(x0, n, dim, max_steps, rtol, atol):
         positions=positions,
         hessian_eigenvalues=_hessian_eigenvalues(positions, "coulomb_ground_state"),
         energies=energies,
-        converged=converged,
+        result=result,
         steps=steps,
     )

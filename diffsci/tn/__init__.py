@@ -9,8 +9,9 @@ renormalization groups (TRG, HOTRG) for 2D classical lattice models, differentia
 - `ising_log_z`: ln Z per site of the 2D Ising model, differentiable in β and h.
 - `truncation_info`, `TruncationInfo`: the kept rank of every TRG/HOTRG truncation (a cut never
   splits a degenerate multiplet, so χ is an upper bound).
-- `ctmrg`, `ctmrg_log_z`, `CTMRGEnv`, `CTMRGResult`, `CTMRGResults`: the C4v symmetric corner
-  transfer matrix environment of a 2D network, differentiated through its fixed point.
+- `ctmrg`, `ctmrg_log_z`, `CTMRGEnv`, `CTMRGResult`: the C4v symmetric corner transfer matrix
+  environment of a 2D network, differentiated through its fixed point (its status is a member of
+  `diffsci.utils.RESULTS`; `CTMRGResults` is that enumeration's earlier name).
 - `ipeps_energy`, `optimize_ipeps`, `two_site_rdm`, `one_site_rdm`, `double_layer`,
   `symmetrize_c4v`: single-site C4v iPEPS on the square lattice (energies from CTMRG).
 """

@@ -26,6 +26,7 @@ from diffsci.linalg import MaskDegeneracies, inverse_differences
 
 from .._internal._c4v import C4V_LEGS as _C4V  # C4v on the legs (u, l, d, r)
 from .._internal._primitive import jvp_primitive
+from .._internal._results import RESULTS, raise_if_failed
 from .._internal._validate import fail, float_array
 from ._common import check_multiplet_rtol, multiplet_cut, relative_asymmetry
 
@@ -43,47 +44,39 @@ def _check_multiplet_rtol(value, who="ctmrg"):
 __all__ = ["CTMRGEnv", "CTMRGResult", "CTMRGResults", "ctmrg", "ctmrg_log_z"]
 
 
-class CTMRGResults:
-    """The result codes of [`diffsci.tn.ctmrg`][] (the integer in `CTMRGResult.result`).
-
-    - `successful = 0`: the environment is a fixed point of one CTMRG step up to an orthogonal
-      gauge transformation of its χ legs, to the relative accuracy `tol`.
-    - `max_steps_reached = 1`: not within `max_steps` iterations.
-    - `not_c4v_symmetric = 2`: the tensor differs from its C4v symmetrization by more than
-      `symmetry_rtol` (relative).
-    - `nonfinite = 3`: NaN or infinity in the tensor or the environment.
-    """
-
-    successful = 0
-    max_steps_reached = 1
-    not_c4v_symmetric = 2
-    nonfinite = 3
+# The codes of `CTMRGResult.result` are members of `diffsci.utils.RESULTS`; `CTMRGResults` is
+# the same enumeration under its earlier name (kept for one release).
+CTMRGResults = RESULTS
 
 
-def _messages(who: str) -> tuple[str, ...]:
-    """The error message of each result code, from the public function `who` the user called,
-    and (index 4) that of a zero tensor, whose environment is 0/0."""
-    return (
-        "",
-        f"{who}: the CTMRG environment did not converge to a fixed point (up to a gauge) within "
+# The message of each failed result of CTMRG (`raise_if_failed` prefixes the name of the public
+# function the user called), and that of a zero tensor, whose environment is 0/0.
+_ADVICE = {
+    "max_steps_reached": (
+        "the CTMRG environment did not converge to a fixed point (up to a gauge) within "
         "`max_steps` iterations (see `CTMRGResult.error`). Increase `max_steps` (convergence "
-        "slows down near a critical point, where the correlation length grows with chi), loosen "
-        "`tol`, or start from a converged environment with `init=`. If `error` stalls instead of "
-        "decreasing: chi may cut through a multiplet of the corner spectrum (try another `chi`), "
-        "or the iteration is in a limit cycle.",
-        f"{who}: the tensor `a[u, l, d, r]` is not invariant under the C4v symmetry of the "
-        "square (rotations and reflections, which permute its legs) to within `symmetry_rtol`; "
-        "C4v CTMRG uses one corner and one edge for all four directions and needs it. Symmetrize "
-        "it (average over the 8 leg permutations), or loosen `symmetry_rtol` if the asymmetry is "
-        "round-off.",
-        f"{who}: NaN or infinity in the tensor `a` or in the CTMRG environment.",
-        f"{who}: expected the tensor `a` to be nonzero, got a zero tensor (its network is zero: "
-        "it has no normalizable environment).",
-    )
+        "slows down near a critical point, where the correlation length grows with chi), "
+        "loosen `tol`, or start from a converged environment with `init=`. If `error` stalls "
+        "instead of decreasing: chi may cut through a multiplet of the corner spectrum (try "
+        "another `chi`), or the iteration is in a limit cycle."
+    ),
+    "not_c4v_symmetric": (
+        "the tensor `a[u, l, d, r]` is not invariant under the C4v symmetry of the square "
+        "(rotations and reflections, which permute its legs) to within `symmetry_rtol`; C4v "
+        "CTMRG uses one corner and one edge for all four directions and needs it. Symmetrize "
+        "it (average over the 8 leg permutations), or loosen `symmetry_rtol` if the asymmetry "
+        "is round-off."
+    ),
+    "nonfinite": "NaN or infinity in the tensor `a` or in the CTMRG environment.",
+    "zero_tensor": (
+        "expected the tensor `a` to be nonzero, got a zero tensor (its network is zero: it "
+        "has no normalizable environment)."
+    ),
+}
 
 
-_MESSAGES = _messages("ctmrg")
-_ZERO_TENSOR = 4  # the index of the message of a zero tensor (its result code is `nonfinite`)
+# the index of the zero-tensor message in `raise_if_failed`'s table (after the members)
+_ZERO_TENSOR = len(RESULTS._name_to_item)
 
 
 class CTMRGEnv(eqx.Module):
@@ -130,13 +123,16 @@ class CTMRGResult(eqx.Module):
       $\\lVert \\tilde f(a, x^*) - x^* \\rVert / \\lVert x^* \\rVert$ of one gauge-fixed step
       (see `ctmrg`). The derivative is exact to about this relative accuracy times the condition
       number of the fixed-point equation.
-    - `result`: an integer code, see [`diffsci.tn.CTMRGResults`][] (0 is success).
+    - `result`: a member of [`diffsci.utils.RESULTS`][]: `successful`, `max_steps_reached`
+      (not converged to `tol` within `max_steps`), `not_c4v_symmetric` (the tensor differs from
+      its C4v symmetrization by more than `symmetry_rtol`) or `nonfinite` (NaN or infinity in
+      the tensor or the environment). Test it with `result == RESULTS.successful`.
     """
 
     env: CTMRGEnv
     steps: Int[Array, ""]
     error: Float[Array, ""]
-    result: Int[Array, ""]
+    result: RESULTS
 
 
 class _Options(NamedTuple):
@@ -506,15 +502,13 @@ def _ctmrg(
         & jnp.all(jnp.isfinite(edge))
         & jnp.isfinite(aux.error)
     )
-    result = jnp.where(aux.error > tol, CTMRGResults.max_steps_reached, CTMRGResults.successful)
-    result = jnp.where(asymmetry > symmetry_rtol, CTMRGResults.not_c4v_symmetric, result)
-    result = jnp.where(finite, result, CTMRGResults.nonfinite)
+    result = RESULTS.where(aux.error > tol, RESULTS.max_steps_reached, RESULTS.successful)
+    result = RESULTS.where(asymmetry > symmetry_rtol, RESULTS.not_c4v_symmetric, result)
+    result = RESULTS.where(finite, result, RESULTS.nonfinite)
     if throw:
         # A zero tensor fails as `nonfinite` (its environment is 0/0): say what it is.
-        message = jnp.where(jnp.all(a == 0), _ZERO_TENSOR, result)
-        corner, edge = eqx.branched_error_if(
-            (corner, edge), result != CTMRGResults.successful, message, _messages(who)
-        )
+        message = jnp.where(jnp.all(a == 0), _ZERO_TENSOR, result._value)
+        corner, edge = raise_if_failed((corner, edge), result, who, _ADVICE, message)
     return CTMRGResult(env=CTMRGEnv(corner, edge), steps=aux.steps, error=aux.error, result=result)
 
 
@@ -635,7 +629,7 @@ def ctmrg(
     **Returns:**
 
     A [`diffsci.tn.CTMRGResult`][]: `env` (a [`diffsci.tn.CTMRGEnv`][]), `steps`, `error`,
-    `result` (a code of [`diffsci.tn.CTMRGResults`][]).
+    `result` (a member of [`diffsci.utils.RESULTS`][]).
 
     Cost per step: an eigendecomposition of a χd × χd matrix, three of χ × χ matrices (the
     gauge) and $O(\chi^3 d^3 + \chi^2 d^5)$ contractions; the derivative costs one linear solve

@@ -25,6 +25,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .._internal._c4v import C4V_SITE as _C4V  # C4v on the axes (s, u, l, d, r)
+from .._internal._results import RESULTS
 from .._internal._validate import check, fail, float_array
 from ._common import relative_asymmetry
 
@@ -392,7 +393,7 @@ def _normalized(a):
 class _EnergyInfo(eqx.Module):
     steps: Array
     error: Array
-    result: Array
+    result: RESULTS
 
 
 def _energy_with_info(a, h, chi, symmetrize, ctmrg_kwargs, patch, who="ipeps_energy"):
@@ -403,7 +404,7 @@ def _energy_with_info(a, h, chi, symmetrize, ctmrg_kwargs, patch, who="ipeps_ene
     rho = two_site_rdm(a, out.env, patch=patch)
     # 2 bonds per site; <h> = Tr(rho h) with rho[s1 s2, s1' s2'] and h[s1' s2', s1 s2].
     energy = 2.0 * jnp.einsum("abcd,cdab->", rho, h.astype(a.dtype))
-    info = _EnergyInfo(steps=out.steps, error=out.error, result=jnp.asarray(out.result))
+    info = _EnergyInfo(steps=out.steps, error=out.error, result=out.result)
     return energy, info
 
 
@@ -479,7 +480,7 @@ def ipeps_energy(
             "symmetrize it with symmetrize_c4v, or pass symmetrize=True",
         )
     energy, info = _energy_with_info(a, h, chi, symmetrize, ctmrg_kwargs, patch, who)
-    return jnp.where(info.result == 0, energy, jnp.nan)
+    return jnp.where(info.result == RESULTS.successful, energy, jnp.nan)
 
 
 class IPEPSResult(eqx.Module):
@@ -495,12 +496,13 @@ class IPEPSResult(eqx.Module):
     - `rejected`: the number of rejected steps (a failed CTMRG or derivative solve, or an energy
       increase); after each the L-BFGS memory was reset and the step retried from the last
       good tensor.
-    - `result`: `"converged"` (gradient norm or energy change below tolerance),
-      `"max_steps_reached"`, `"ctmrg_failed"` (the environment of the last good tensor, or
-      the linear solve of its derivative, could not be computed, or every retry failed), or
-      `"line_search_failed"` (twice in a row no decrease at all while the gradient is not
-      small: a kink of the truncated energy, where the cut of the corner spectrum crosses a
-      level); see `message`.
+    - `result`: a member of [`diffsci.utils.RESULTS`][]: `successful` (gradient norm or energy
+      change below tolerance), `max_steps_reached`, `ctmrg_failed` (the environment of the
+      initial tensor, or the linear solve of its derivative, could not be computed, or every
+      retry failed), or `line_search_failed` (twice in a row no decrease at all while the
+      gradient is not small: a kink of the truncated energy, where the cut of the corner
+      spectrum crosses a level); see `message`. `diffsci.utils.result_name(result)` gives the
+      name.
     - `message`: a sentence saying what happened and what to try.
     - `seconds`: wall time of this call.
     """
@@ -511,7 +513,7 @@ class IPEPSResult(eqx.Module):
     gradient_norms: np.ndarray
     iterations: int
     rejected: int
-    result: str
+    result: RESULTS
     message: str
     seconds: float
 
@@ -528,7 +530,7 @@ def _make_step(chi, symmetrize, ctmrg_items, memory_size, max_linesearch_steps, 
 
     def value(x, h):
         e, info = _energy_with_info(x, h, chi, symmetrize, kwargs, patch)
-        return jnp.where(info.result == 0, e, jnp.inf)
+        return jnp.where(info.result == RESULTS.successful, e, jnp.inf)
 
     opt = optax.lbfgs(
         memory_size=memory_size,
@@ -580,10 +582,10 @@ def optimize_ipeps(
     fails (lineax raises from the reverse-mode solve), or when the energy went up; the tensor
     goes back to the last accepted one, the L-BFGS memory is cleared and the iteration is
     retried. Three retries in a row are allowed: the fourth rejection in a row stops the run with
-    `result="ctmrg_failed"` (so does a CTMRG or linear-solve failure at `a0` itself, at once). An
-    iteration that leaves the energy exactly unchanged with a gradient norm above `gtol` (a line
-    search that found no step) clears the memory and is retried once; a second such iteration in
-    a row stops the run with `result="line_search_failed"`.
+    `result` `RESULTS.ctmrg_failed` (so does a CTMRG or linear-solve failure at `a0` itself, at
+    once). An iteration that leaves the energy exactly unchanged with a gradient norm above
+    `gtol` (a line search that found no step) clears the memory and is retried once; a second
+    such iteration in a row stops the run with `result` `RESULTS.line_search_failed`.
 
     The run stops when the gradient norm falls below `gtol`, when the energy per site changed by
     less than `ftol` in an iteration (both absolute), or after `steps` iterations.
@@ -708,14 +710,14 @@ def optimize_ipeps(
                 },
             )
 
-    result, message = "max_steps_reached", f"stopped after {steps} iterations"
+    result, message = RESULTS.max_steps_reached, f"stopped after {steps} iterations"
     bar = ProgressBar(steps, desc=f"iPEPS D={a0.shape[1]} chi={chi}", initial=min(done, steps))
     failures = stalls = 0
     try:
         while done < steps:
             solve_failed = False
             if gnorms and gnorms[-1] < gtol:
-                result, message = "converged", f"gradient norm {gnorms[-1]:.2e} < gtol"
+                result, message = RESULTS.successful, f"gradient norm {gnorms[-1]:.2e} < gtol"
                 break
             try:
                 new_x, new_state, before, after = step(x, state, h)
@@ -731,7 +733,7 @@ def optimize_ipeps(
             if not history:  # the first evaluation, at the initial tensor
                 e0, g0 = float(before[0]), float(before[1])
                 if not math.isfinite(e0):
-                    result = "ctmrg_failed"
+                    result = RESULTS.ctmrg_failed
                     message = (
                         "CTMRG did not converge for the initial tensor: increase `max_steps` or "
                         "change `chi` (a chi that cuts through a multiplet of the corner spectrum "
@@ -752,7 +754,7 @@ def optimize_ipeps(
                 rejected += 1
                 state = _strong(opt.init(x))
                 if failures > 3:
-                    result = "ctmrg_failed"
+                    result = RESULTS.ctmrg_failed
                     message = (
                         "four steps in a row failed (CTMRG or the linear solve of its derivative "
                         "did not converge, or the energy rose): "
@@ -770,7 +772,7 @@ def optimize_ipeps(
                 stalls += 1
                 state = _strong(opt.init(x))
                 if stalls > 1:
-                    result = "line_search_failed"
+                    result = RESULTS.line_search_failed
                     message = (
                         f"the line search found no lower energy twice in a row although the "
                         f"gradient norm is {g:.1e}: the truncated energy probably has a kink here "
@@ -792,10 +794,10 @@ def optimize_ipeps(
             if path is not None and done % checkpoint_every == 0:
                 save()
             if abs(change) < ftol:
-                result, message = "converged", f"energy change {change:.1e} < ftol"
+                result, message = RESULTS.successful, f"energy change {change:.1e} < ftol"
                 break
             if g < gtol:
-                result, message = "converged", f"gradient norm {g:.2e} < gtol"
+                result, message = RESULTS.successful, f"gradient norm {g:.2e} < gtol"
                 break
     finally:
         if progress:
@@ -808,7 +810,8 @@ def optimize_ipeps(
         gradient_norms=np.asarray(gnorms),
         iterations=done,
         rejected=rejected,
-        result=result,
+        # (pyright takes equinox's enumeration members for enum literals of another type)
+        result=result,  # pyright: ignore[reportArgumentType]
         message=message,
         seconds=time.perf_counter() - start_time,
     )

@@ -1,7 +1,11 @@
-"""Shared utilities for long runs: progress display, atomic checkpoints, chunked runs, sharding.
+"""Shared utilities for long runs: progress display, atomic checkpoints, chunked runs, sharding,
+and `RESULTS`, the one status enumeration of every solver and long run (`result_name` names one).
 
 Nothing here imports the numerical subpackages, so every layer (flows, physics) can use it.
 """
+
+from diffsci._internal._results import RESULTS as RESULTS
+from diffsci._internal._results import result_name as result_name
 
 from ._checkpoint import CheckpointError as CheckpointError
 from ._checkpoint import checkpoint_exists as checkpoint_exists

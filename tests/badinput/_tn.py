@@ -324,7 +324,7 @@ NO_INPUT: dict[str, str] = {
     "tn.ContractionPath": "a record built by contraction_path (a mismatched one passed to "
                           "contract has a row)",
     "tn.CTMRGResult": "a result record built by ctmrg",
-    "tn.CTMRGResults": "a table of integer result codes (constants)",
+    "tn.CTMRGResults": "the status enumeration diffsci.utils.RESULTS under its earlier name",
     "tn.IPEPSResult": "a result record built by optimize_ipeps",
     "tn.TruncationInfo": "a result record built by truncation_info",
 }

@@ -150,10 +150,20 @@ ROWS: list[Bad] = [
         match="`tree`.*leading batch axis", jit=False),
     Bad("utils.shard_batch", "sharding a string", lambda: du.shard_batch(jnp.ones(2), "batch"),
         raises=TypeError, match="`sharding`", jit=False),
+    Bad("utils.result_name", "a string", lambda: du.result_name("successful"),
+        raises=TypeError, match="`result`.*RESULTS", jit=False),
+    Bad("utils.result_name", "a batched item",
+        lambda: du.result_name(jax.vmap(lambda x: du.RESULTS.where(
+            x > 0, du.RESULTS.successful, du.RESULTS.nonfinite))(jnp.array([1.0, -1.0]))),
+        raises=TypeError, match="`result`.*batched", jit=False),
+    Bad("utils.result_name", "a traced item", lambda: jax.jit(lambda x: du.result_name(
+        du.RESULTS.where(x > 0, du.RESULTS.successful, du.RESULTS.nonfinite)))(1.0),
+        raises=TypeError, match="`result`.*traced", jit=False),
 ]
 
 # Public names with no input a user can get wrong ("utils.Name": reason).
 NO_INPUT: dict[str, str] = {
     "utils.CheckpointError": "an exception class, raised by the library",
     "utils.VariationalEstimate": "a result record built by variational_free_energy",
+    "utils.RESULTS": "the status enumeration (members, not called)",
 }

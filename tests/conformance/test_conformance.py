@@ -246,7 +246,7 @@ _NOT_ENTRY_POINTS = {
     "tn": {
         "AbstractContractionOptimizer": "option", "Cotengra": "option", "OptEinsum": "option",
         "ContractionPath": "result record", "CTMRGEnv": "result record",
-        "CTMRGResult": "result record", "CTMRGResults": "status codes",
+        "CTMRGResult": "result record", "CTMRGResults": "status enumeration",
         "IPEPSResult": "result record", "TruncationInfo": "result record",
         "contraction_path": "path search (integers)", "truncation_info": "diagnostic",
         "optimize_ipeps": "optimizer (its gradient is ipeps_energy's)",
@@ -293,6 +293,7 @@ _NOT_ENTRY_POINTS = {
     "utils": {
         "CheckpointError": "exception", "ProgressBar": "progress display",
         "VariationalEstimate": "result record", "batch_mesh": "sharding helper",
+        "RESULTS": "status enumeration", "result_name": "name of a status (a string)",
         "batch_sharding": "sharding helper", "shard_batch": "sharding helper",
         "checkpoint_exists": "file helper", "load_checkpoint": "file helper",
         "save_checkpoint": "file helper", "read_checkpoint_metadata": "file helper",

@@ -13,6 +13,7 @@ import diffsci.physics as physics
 import diffsci.tn as tn
 from diffsci.cli._main import main
 from diffsci.testing import check_grads
+from diffsci.utils import RESULTS
 
 # Published single-site C4v iPEPS of the square-lattice Heisenberg antiferromagnet: J. Hasik,
 # D. Poilblanc, F. Becca, SciPost Phys. 10, 012 (2021), data set
@@ -40,7 +41,7 @@ def test_published_d2_state_energy_and_magnetization():
     # chi = 16 cuts through an SU(2) multiplet of the corner spectrum: a plain cut has no fixed
     # point there (CTMRG stalled at max_steps); the multiplet-aware cut drops the split multiplet.
     result = tn.ctmrg(tn.double_layer(a / jnp.linalg.norm(a)), 16, throw=False)
-    assert int(result.result) == 0
+    assert result.result == RESULTS.successful
     assert abs(float(tn.ipeps_energy(a, h, 16)) - HASIK_D2_ENERGY) < 1e-10
     an = a / jnp.linalg.norm(a)
     env = tn.ctmrg(tn.double_layer(an), 12).env
@@ -284,7 +285,7 @@ def test_d2_heisenberg_optimization_reaches_the_published_energy():
     # gtol, ftol; the run reaches ~4e-11), 1e-9 below.
     # (heisenberg_ipeps: the Neel state plus noise, then tn.optimize_ipeps)
     result = physics.heisenberg_ipeps(2, 12, key=jax.random.key(0), noise=0.05, steps=80)
-    assert result.result == "converged", result.message
+    assert result.result == RESULTS.successful, result.message
     e = result.energy
     assert HASIK_D2_ENERGY - 1e-9 < e < HASIK_D2_ENERGY + 1e-6
     # variational: above the QMC ground-state energy -0.669437(5) (Sandvik, PRB 56, 11678 (1997))
@@ -326,7 +327,7 @@ def test_padding_keeps_the_state_and_warm_starts_converge():
     # a warm start from the published state plus noise goes back to it (chi = 12 and options
     # as in the D = 2 optimization test: the same compiled step)
     result = physics.heisenberg_ipeps(2, 12, init="published", noise=1e-2, steps=40)
-    assert result.result == "converged", result.message
+    assert result.result == RESULTS.successful, result.message
     assert HASIK_D2_ENERGY - 1e-9 < result.energy < HASIK_D2_ENERGY + 1e-6
 
 
@@ -419,7 +420,7 @@ def test_optimizer_control_logic(monkeypatch):
     # no decrease twice in a row with a gradient above gtol: a kink, not convergence
     _scripted_steps(monkeypatch, [(-0.5, -0.5, 1e-2), (-0.5, -0.5, 1e-2)])
     r = tn.optimize_ipeps(a0, h, 1, steps=5)
-    assert r.result == "line_search_failed" and r.iterations == 0
+    assert r.result == RESULTS.line_search_failed and r.iterations == 0
     assert "kink" in r.message and list(r.history) == [-0.5]
     # a stall, then progress: the stall counter starts again
     _scripted_steps(
@@ -427,7 +428,8 @@ def test_optimizer_control_logic(monkeypatch):
         [(-0.5, -0.5, 1e-2), (-0.5, -0.6, 1e-2), (-0.6, -0.6, 1e-2), (-0.6, -0.7, 1e-7)],
     )
     r = tn.optimize_ipeps(a0, h, 1, steps=5)
-    assert r.result == "converged" and r.iterations == 2 and list(r.history) == [-0.5, -0.6, -0.7]
+    assert r.result == RESULTS.successful and r.iterations == 2
+    assert list(r.history) == [-0.5, -0.6, -0.7]
     # failed CTMRG (+inf) or an uphill step is rejected; four in a row end the run
     _scripted_steps(
         monkeypatch,
@@ -435,7 +437,7 @@ def test_optimizer_control_logic(monkeypatch):
         + [(-0.55, np.inf, 1.0)] * 4,
     )
     r = tn.optimize_ipeps(a0, h, 1, steps=5)
-    assert r.result == "ctmrg_failed" and r.rejected == 6 and r.iterations == 1
+    assert r.result == RESULTS.ctmrg_failed and r.rejected == 6 and r.iterations == 1
     assert list(r.history) == [-0.5, -0.55]
     # lineax's reverse-mode solve raises when GMRES fails (whatever `throw` says): a rejected
     # step like a failed CTMRG; other runtime errors are not swallowed
@@ -444,17 +446,18 @@ def test_optimizer_control_logic(monkeypatch):
     )
     _scripted_steps(monkeypatch, [(-0.5, -0.6, 1e-2), solver_error, (-0.6, -0.7, 1e-7)])
     r = tn.optimize_ipeps(a0, h, 1, steps=5)
-    assert r.result == "converged" and r.rejected == 1 and list(r.history) == [-0.5, -0.6, -0.7]
+    assert r.result == RESULTS.successful and r.rejected == 1
+    assert list(r.history) == [-0.5, -0.6, -0.7]
     _scripted_steps(monkeypatch, [solver_error])
     r = tn.optimize_ipeps(a0, h, 1, steps=5)
-    assert r.result == "ctmrg_failed" and "fixed-point derivative" in r.message
+    assert r.result == RESULTS.ctmrg_failed and "fixed-point derivative" in r.message
     _scripted_steps(monkeypatch, [jax.errors.JaxRuntimeError("INTERNAL: out of memory")])
     with pytest.raises(jax.errors.JaxRuntimeError, match="out of memory"):
         tn.optimize_ipeps(a0, h, 1, steps=5)
     # an initial tensor whose CTMRG fails is reported as such, not optimized
     _scripted_steps(monkeypatch, [(np.inf, np.inf, 1.0)])
     r = tn.optimize_ipeps(a0, h, 1, steps=5)
-    assert r.result == "ctmrg_failed" and "initial tensor" in r.message
+    assert r.result == RESULTS.ctmrg_failed and "initial tensor" in r.message
 
 
 def test_a_resume_of_another_run_is_refused(monkeypatch, tmp_path):
@@ -499,7 +502,7 @@ def test_failed_derivative_solve_is_reported_not_raised():
     )
     solver = lx.GMRES(rtol=1e-12, atol=1e-12, restart=2, max_steps=2)
     r = tn.optimize_ipeps(a0, physics.heisenberg_bond(), 6, steps=3, solver=solver)
-    assert r.result == "ctmrg_failed" and "fixed-point derivative" in r.message
+    assert r.result == RESULTS.ctmrg_failed and "fixed-point derivative" in r.message
     assert r.iterations == 0
 
 
