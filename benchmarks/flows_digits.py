@@ -114,11 +114,14 @@ def load_digits_split(seed: int = 0, num_test: int = 360):
 def dequantize_logit(v, u, alpha: float = ALPHA, levels: int = LEVELS):
     r"""Map integer pixels `v` and noise `u` in $[0, 1)$ to $x = \mathrm{logit}(\alpha +
     (1 - 2\alpha)(v + u)/L)$; returns `(x, log_det)` with `log_det` $= \sum_i
-    \ln(dx_i/dy_i)$ over the last axis. The dtype follows `u`."""
+    \ln(dx_i/dy_i)$ over the last axis. `v` and `u` broadcast against each other (say a batch of
+    noise draws for the same images). The dtype follows `u`."""
     if not 0 < alpha < 0.5:
         raise ValueError(f"dequantize_logit: alpha must lie in (0, 0.5), got {alpha}")
     u = jnp.asarray(u)
-    y = (jnp.asarray(v, u.dtype) + u) / levels
+    v = jnp.asarray(v, u.dtype)
+    shape = jnp.broadcast_shapes(v.shape, u.shape)
+    y = (jnp.broadcast_to(v, shape) + jnp.broadcast_to(u, shape)) / levels
     s = alpha + (1 - 2 * alpha) * y
     log_s, log_1ms = jnp.log(s), jnp.log1p(-s)
     log_det = jnp.sum(math.log(1 - 2 * alpha) - log_s - log_1ms, axis=-1)
@@ -161,11 +164,13 @@ class DiagonalGaussian(eqx.Module):
         return DiagonalGaussian(jnp.asarray(mean), jnp.asarray(np.sqrt(var)))
 
     def log_prob(self, x):
-        z = (x - self.mean) / self.std
+        mean, std = jnp.broadcast_to(self.mean, x.shape), jnp.broadcast_to(self.std, x.shape)
+        z = (x - mean) / std
         return flows.standard_normal_log_prob(z) - jnp.sum(jnp.log(self.std))
 
     def sample(self, key, num):
-        return self.mean + self.std * jr.normal(key, (num, self.mean.shape[0]), self.mean.dtype)
+        z = jr.normal(key, (num, self.mean.shape[0]), self.mean.dtype)
+        return self.mean[None, :] + self.std[None, :] * z
 
 
 def gaussian_expected_bits(gauss: DiagonalGaussian, v, alpha: float = ALPHA):
@@ -335,7 +340,7 @@ def count_params(model) -> int:
 def flow_bits(model, gauss: DiagonalGaussian, v, u):
     """Per-image bits/dim of a flow acting on the standardized $z = (x - \\mu)/\\sigma$."""
     x, log_det = dequantize_logit(v, u)
-    z = (x - gauss.mean) / gauss.std
+    z = (x - jnp.broadcast_to(gauss.mean, x.shape)) / jnp.broadcast_to(gauss.std, x.shape)
     log_qx = model.log_prob(z) - jnp.sum(jnp.log(gauss.std))
     return bits_per_dim(log_qx, log_det)
 
@@ -515,7 +520,7 @@ def laplacian_timings(dims, width, batch, repeats, key, budget=2.0):
 
 def to_images(model_x, gauss=None):
     """Logit-space samples (or standardized ones, with `gauss`) to intensities in [0, 1]."""
-    x = model_x if gauss is None else gauss.mean + gauss.std * model_x
+    x = model_x if gauss is None else gauss.mean[None, :] + gauss.std[None, :] * model_x
     y = (jax.nn.sigmoid(x) - ALPHA) / (1 - 2 * ALPHA)
     return np.clip(np.asarray(y, np.float64), 0, 1).reshape(-1, SIDE, SIDE)
 

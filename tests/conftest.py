@@ -16,6 +16,8 @@ import jax
 import pytest
 
 jax.config.update("jax_enable_x64", True)
+# implicit rank promotion is more often a bug than intended; diffsci and tests broadcast explicitly
+jax.config.update("jax_numpy_rank_promotion", "raise")
 
 _CACHE = "DIFFSCI_TEST_COMPILATION_CACHE"
 

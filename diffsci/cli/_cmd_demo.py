@@ -56,7 +56,7 @@ def degenerate_thermal_gradient(beta: float = 2.0, side: int = 6):
 
     def through_jax(eps):
         w, v = jnp.linalg.eigh(lattice.hamiltonian(eps))
-        return observable((v * jnp.exp(-beta * w)) @ v.T)
+        return observable((v * jnp.exp(-beta * w)[None, :]) @ v.T)
 
     @jax.custom_vjp
     def masked_eigh(h):
@@ -81,7 +81,7 @@ def degenerate_thermal_gradient(beta: float = 2.0, side: int = 6):
 
     def through_masked(eps):
         w, v = masked_eigh(lattice.hamiltonian(eps))
-        return observable((v * jnp.exp(-beta * w)) @ v.T)
+        return observable((v * jnp.exp(-beta * w)[None, :]) @ v.T)
 
     eps0 = jnp.zeros(n)
     step = 1e-5

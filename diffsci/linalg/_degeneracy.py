@@ -124,7 +124,7 @@ def _off_diagonal(differences, zero_diagonal: bool) -> Array:
     if not zero_diagonal:
         return jnp.ones(differences.shape, dtype=bool)
     n = differences.shape[-1]
-    return ~jnp.eye(n, dtype=bool)
+    return jnp.broadcast_to(~jnp.eye(n, dtype=bool), differences.shape)
 
 
 class AbstractDegeneracyPolicy(eqx.Module):
@@ -282,7 +282,7 @@ def inverse_differences(
         )
     differences = _check_differences(differences, zero_diagonal, "inverse_differences")
     size = max(differences.shape[-2:]) if differences.ndim >= 2 else differences.size
-    tol = _tolerance(policy, scale, size, differences.dtype)
+    tol = _tolerance(policy, scale, size, differences)
     off = _off_diagonal(differences, zero_diagonal)
     return policy.reciprocal(differences, tol, off)
 
@@ -301,12 +301,17 @@ def degenerate_pairs(
         policy = MaskDegeneracies()
     differences = _check_differences(differences, zero_diagonal, "degenerate_pairs")
     size = max(differences.shape[-2:]) if differences.ndim >= 2 else differences.size
-    tol = _tolerance(policy, scale, size, differences.dtype)
+    tol = _tolerance(policy, scale, size, differences)
     return _off_diagonal(differences, zero_diagonal) & (jnp.abs(differences) <= tol)
 
 
-def _tolerance(policy, scale, size, dtype) -> Array:
+def _tolerance(policy, scale, size, differences) -> Array:
+    dtype = differences.dtype
     scale = jax.lax.stop_gradient(jnp.asarray(scale))
     tol = jnp.asarray(policy.tolerance(scale, size, dtype), dtype=dtype)
-    # A batched scale broadcasts against the batch dimensions of the (..., n, m) differences.
-    return tol[..., None, None] if tol.ndim else tol
+    if not tol.ndim:
+        return tol
+    # A batched scale broadcasts against the batch dimensions of the (..., n, m) differences:
+    # (..., 1, 1), with leading 1s up to the rank of `differences` (explicit rank promotion).
+    tol = tol[..., None, None]
+    return tol.reshape((1,) * max(differences.ndim - tol.ndim, 0) + tol.shape)

@@ -280,8 +280,9 @@ def _projector_divided(k: int):
         n = wr.shape[-1]
         tr = _occupation(n, k, wr.dtype)
         d = wr[..., :, None] - wc[..., None, :]
-        cross = (tr[:, None] - tr[None, :]) != 0
-        return jnp.where(cross, (tr[:, None] - tr[None, :]) / jnp.where(cross, d, 1.0), 0.0)
+        jump = jnp.broadcast_to(tr[:, None] - tr[None, :], d.shape)
+        cross = jump != 0
+        return jnp.where(cross, jump / jnp.where(cross, d, 1.0), 0.0)
 
     return divided
 

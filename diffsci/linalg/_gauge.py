@@ -72,7 +72,7 @@ def measure_gauge_dependence(
     \\partial L/\\partial \\operatorname{Im} V$)."""
     pairs = degenerate_pairs(eigenvalue_differences(w), gap_scale(w), degeneracy)
     n = w.shape[-1]
-    block = pairs | jnp.eye(n, dtype=bool)
+    block = pairs | jnp.broadcast_to(jnp.eye(n, dtype=bool), pairs.shape)
     m = jnp.swapaxes(v, -1, -2) @ v_bar
     anti = 0.5 * (m - jnp.conj(jnp.swapaxes(m, -1, -2)))
     gauge = jnp.sqrt(jnp.sum(jnp.where(block, jnp.abs(anti) ** 2, 0.0), axis=(-2, -1)))

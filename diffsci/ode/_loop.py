@@ -62,7 +62,7 @@ def step_times(ta, tb, j, n):
 def step_grid(ts, n):
     """All step boundaries, shape `((len(ts) - 1) * n + 1,)`, the same floats as `step_times`."""
     j = jnp.arange(n, dtype=ts.dtype)
-    starts = ts[:-1, None] + (ts[1:, None] - ts[:-1, None]) * (j / n)
+    starts = ts[:-1, None] + (ts[1:, None] - ts[:-1, None]) * (j / n)[None, :]
     return jnp.concatenate([starts.reshape(-1), ts[-1:]])
 
 

@@ -214,7 +214,7 @@ def _energy(s, j, h):
 def _configurations(start, size, n, dtype):
     """Spins of the configurations with indices start, ..., start + size - 1 (bit k -> spin k)."""
     index = start + jnp.arange(size, dtype=jnp.int32)
-    bits = (index[:, None] >> jnp.arange(n, dtype=jnp.int32)) & 1
+    bits = (index[:, None] >> jnp.arange(n, dtype=jnp.int32)[None, :]) & 1
     return (1 - 2 * bits).astype(dtype)
 
 

@@ -81,9 +81,11 @@ def onsager_log_z(beta: Float[ArrayLike, "*batch"]) -> Float[Array, "*batch"]:
 @jax.jit
 def _log_z(beta):
     k2 = _modulus(beta)[..., None] ** 2
-    theta = jnp.asarray(_THETA, beta.dtype)
+    batch = (1,) * beta.ndim  # the quadrature nodes broadcast against the batch explicitly
+    theta = jnp.asarray(_THETA, beta.dtype).reshape(*batch, -1)
+    weights = jnp.asarray(_THETA_WEIGHTS, beta.dtype).reshape(*batch, -1)
     root = jnp.sqrt(jnp.maximum(1.0 - k2 * jnp.sin(theta) ** 2, 0.0))
-    integral = jnp.sum(jnp.log(0.5 * (1.0 + root)) * jnp.asarray(_THETA_WEIGHTS, beta.dtype), -1)
+    integral = jnp.sum(jnp.log(0.5 * (1.0 + root)) * weights, -1)
     return jnp.log(2.0 * jnp.cosh(2.0 * beta)) + integral / jnp.pi
 
 

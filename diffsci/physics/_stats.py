@@ -56,7 +56,7 @@ def _rho(x):
     every chain is constant (see the module docstring)."""
     n = x.shape[0]
     constant = jnp.all(x == x[:1], axis=0)  # a constant chain contributes exactly nothing
-    y = jnp.where(constant, 0.0, x - jnp.mean(x, axis=0))
+    y = jnp.where(constant[None, :], 0.0, x - jnp.mean(x, axis=0)[None, :])
     size = 1 << (2 * n - 1).bit_length()
     f = jnp.fft.rfft(y, n=size, axis=0)
     c = jnp.fft.irfft(f * jnp.conj(f), n=size, axis=0)[:n] / n

@@ -294,7 +294,7 @@ def _gauge(corner, edge, corner_new, edge_new):
     h = sign_edge * jnp.sum(g * g_new, axis=0) + sign_corner * g_corner * g_corner_new
     _, perron = jnp.linalg.eigh(0.5 * (h + h.T))
     signs = jnp.where(perron[:, -1] < 0, -1.0, 1.0).astype(edge.dtype)
-    u = (v * signs) @ v_new.T
+    u = (v * signs[None, :]) @ v_new.T
     return u, sign_corner, sign_edge
 
 

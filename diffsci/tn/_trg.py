@@ -50,8 +50,8 @@ def _split(matrix, chi, rows, cols, rtol):
         keep, cut = multiplet_cut(s, chi, rtol)
     k = s.shape[0]
     keep, root = _root(s, keep)
-    a = jnp.where(keep, u * root, 0.0).reshape(*rows, k)
-    b = jnp.where(keep, vh.T * root, 0.0).reshape(*cols, k)
+    a = jnp.where(keep[None, :], u * root[None, :], 0.0).reshape(*rows, k)
+    b = jnp.where(keep[None, :], vh.T * root[None, :], 0.0).reshape(*cols, k)
     return a, b, cut
 
 

@@ -145,7 +145,7 @@ def _linalg_entries():
 
     def dense_funm(a, fn):
         w, v = jnp.linalg.eigh(a)
-        return (v * fn(w)) @ v.T
+        return (v * fn(w)[..., None, :]) @ v.T
 
     class Boltzmann(eqx.Module):
         beta: float

@@ -129,7 +129,7 @@ def test_pullback_is_normalized_and_has_the_target_moments():
         e, x = jax.jit(jax.vmap(lambda z: (le(z), le.transform(z))))(zs)
         w = jnp.exp(-e)
         mean = jnp.sum(w[:, None] * x, 0) / jnp.sum(w)
-        d = x - mean
+        d = x - mean[None, :]
         c = jnp.einsum("n,ni,nj->ij", w, d, d) / jnp.sum(w)
         return float(jnp.log(jnp.sum(w) * cell)), np.asarray(mean), np.asarray(c)
 

@@ -53,7 +53,7 @@ def test_variational_training_recovers_gaussian_free_energy(tmp_path):
 
 def test_likelihood_training_reduces_nll():
     dim = 2
-    data = jnp.array([1.0, -0.5]) + 0.7 * jr.normal(jr.PRNGKey(0), (256, dim))
+    data = jnp.array([[1.0, -0.5]]) + 0.7 * jr.normal(jr.PRNGKey(0), (256, dim))
     flow = MongeAmpereFlow(dim, key=jr.PRNGKey(1), width=8, steps=6)
     res = train_likelihood(flow, data, key=jr.PRNGKey(2), steps=60, batch=64,
                            learning_rate=5e-2)
@@ -68,17 +68,17 @@ def test_likelihood_transform_is_the_change_of_variables():
     # the transform is training on the transformed data, with every loss shifted by sum ln s
     # (same minibatches, same steps). A noisy transform sees fresh noise at every step.
     dim = 2
-    v = jnp.array([3.0, -1.0]) + jnp.array([2.0, 0.5]) * jr.normal(jr.PRNGKey(0), (128, dim))
+    v = jnp.array([[3.0, -1.0]]) + jnp.array([[2.0, 0.5]]) * jr.normal(jr.PRNGKey(0), (128, dim))
     m, s = jnp.array([3.0, -1.0]), jnp.array([2.0, 0.5])
 
     def standardize(key, batch):
         del key
-        return (batch - m) / s, jnp.full(batch.shape[:1], -jnp.sum(jnp.log(s)))
+        return (batch - m[None, :]) / s[None, :], jnp.full(batch.shape[:1], -jnp.sum(jnp.log(s)))
 
     flow = MongeAmpereFlow(dim, key=jr.PRNGKey(1), width=8, steps=4)
     kwargs = dict(key=jr.PRNGKey(2), steps=20, batch=32, learning_rate=3e-2)
     with_transform = train_likelihood(flow, v, transform=standardize, **kwargs)
-    plain = train_likelihood(flow, (v - m) / s, **kwargs)
+    plain = train_likelihood(flow, (v - m[None, :]) / s[None, :], **kwargs)
     np.testing.assert_allclose(with_transform.loss, plain.loss + jnp.sum(jnp.log(s)),
                                rtol=1e-12)
 
@@ -86,7 +86,7 @@ def test_likelihood_transform_is_the_change_of_variables():
         noise = jr.uniform(key, batch.shape, batch.dtype)
         return batch + noise - 0.5, jnp.zeros(batch.shape[:1], batch.dtype)
 
-    ints = jnp.round((v - m) / s)
+    ints = jnp.round((v - m[None, :]) / s[None, :])
     res = train_likelihood(flow, ints, transform=dequantize, **kwargs)
     seen = res.loss
     assert bool(jnp.all(jnp.isfinite(seen)))

@@ -385,7 +385,7 @@ def test_second_derivative_inside_scan_at_degenerate_eigenvalues():
 
     def body(a, _):
         w, v = eigh(a)
-        n = (v * w**3) @ v.T
+        n = (v * w[None, :] ** 3) @ v.T
         n = n / jnp.linalg.norm(n)
         return n, jnp.sum(n * a0)
 

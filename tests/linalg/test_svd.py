@@ -111,7 +111,7 @@ def test_svd_values(dtype, shape, full_matrices):
     u0, s0, _ = np.linalg.svd(a64)
     tol = backward_error_bound(a)
     orth = tol / s0[0]  # the loss of orthogonality: c eps sqrt(max(m, n))
-    np.testing.assert_allclose((u[:, :p] * s) @ vh[:p], a64, rtol=0, atol=tol)
+    np.testing.assert_allclose((u[:, :p] * s[None, :]) @ vh[:p], a64, rtol=0, atol=tol)
     np.testing.assert_allclose(_h(u) @ u, np.eye(u.shape[1]), rtol=0, atol=orth)
     np.testing.assert_allclose(vh @ _h(vh), np.eye(vh.shape[0]), rtol=0, atol=orth)
     np.testing.assert_allclose(s, s0, rtol=0, atol=tol)
@@ -211,7 +211,7 @@ def test_svd_rule_degenerate_and_gapped(data, shape, complex_, kind, full_matric
         out["s"] = _sum_clusters(out["s"], ends)
         if kind == "gapped":
             u, s, vh = svd(a, full_matrices=full_matrices)
-            out["recon"] = (u[:, :k] * s[:k]) @ vh[:k]
+            out["recon"] = (u[:, :k] * s[None, :k]) @ vh[:k]
         return out
 
     check_grads(f, a, **FD)
@@ -334,7 +334,7 @@ def test_second_derivative_inside_scan_at_zero_singular_values(truncate):
 
     def body(a, _):
         u, s, vh = truncated_svd(a, 4) if truncate else svd(a)
-        b = (u * s**2) @ vh
+        b = (u * s[None, :] ** 2) @ vh
         b = b / jnp.linalg.norm(b)
         return b, jnp.sum(b * a0)
 
@@ -374,7 +374,7 @@ def test_truncated_svd_rule(data, shape, complex_, kind):
             "loss": jnp.sum(jnp.abs(w * (a - u @ (_h(u) @ a))) ** 2),
         }
         if kind == "gapped":
-            out["recon"] = (u * s) @ vh
+            out["recon"] = (u * s[None, :]) @ vh
         return out
 
     check_grads(f, a, **FD)
@@ -429,7 +429,7 @@ def _naive_jvp(k, primals, tangents):
     dp = _h(u) @ da @ v
     eye = jnp.eye(k)
     f = 1 / (s[None, :] ** 2 - s[:, None] ** 2 + eye) - eye
-    phase = eye * (1j * jnp.imag(jnp.diagonal(dp)) / s) if jnp.iscomplexobj(a) else 0
+    phase = eye * (1j * jnp.imag(jnp.diagonal(dp)) / s)[None, :] if jnp.iscomplexobj(a) else 0
     du = u @ (f * (dp * s[None, :] + s[:, None] * _h(dp)) + phase)
     dv = v @ (f * (s[:, None] * dp + _h(dp) * s[None, :]))
     return (u, s, vh), (du, jnp.real(jnp.diagonal(dp)), _h(dv))
@@ -447,7 +447,7 @@ def test_truncated_svd_regression_discarded_term(complex_):
     def loss(svd_fn):
         def f(a):
             u, s, vh = svd_fn(a)
-            return jnp.sum(jnp.abs(w * ((u * s) @ vh)) ** 2)
+            return jnp.sum(jnp.abs(w * ((u * s[None, :]) @ vh)) ** 2)
 
         return f
 

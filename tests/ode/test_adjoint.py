@@ -42,7 +42,7 @@ def make_grad(solver, adjoint, n):
     def loss(params, y0, ts):
         ys = ode.odeint(mlp_field, y0, ts, params, solver=solver, adjoint=adjoint,
                         steps_per_save=n)
-        return jnp.sum(jnp.sin(ys) * jnp.arange(1.0, DIM + 1))
+        return jnp.sum(jnp.sin(ys) * jnp.arange(1.0, DIM + 1)[None, :])
 
     return jax.jit(jax.grad(loss, argnums=(0, 1, 2)))
 

@@ -84,7 +84,7 @@ def test_latent_hmc_decorrelates_faster_with_a_trained_flow():
     z0 = jr.normal(jr.key(2), (16, 2))
     latent = dp.latent_hmc(energy, flow, z0, key=jr.key(3), steps=400, step_size=eps,
                            num_steps=num_steps, observable=broad)
-    x0 = (z0 * jnp.asarray(sigmas)) @ jnp.asarray(rot).T  # exact samples of the target
+    x0 = (z0 * jnp.asarray(sigmas)[None, :]) @ jnp.asarray(rot).T  # exact samples of the target
     physical = dp.sample(dp.HMC(energy, 1.0, eps, num_steps), x0, key=jr.key(4), steps=400,
                          observable=broad)
     tau_latent = dp.autocorrelation_time(latent.observables[100:])

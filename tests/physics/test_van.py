@@ -38,7 +38,7 @@ def test_model_is_normalized_autoregressive_and_sampled_exactly(z2):
     np.testing.assert_array_equal(np.triu(np.asarray(jac)), 0.0)
     # samples follow q: chi-square with 15 degrees of freedom, far below its 1e-6 tail (~51)
     samples = model.sample(jax.random.key(2), 2**15)
-    index = jnp.sum((samples < 0) * 2 ** jnp.arange(n - 1, -1, -1), axis=1)
+    index = jnp.sum((samples < 0) * 2 ** jnp.arange(n - 1, -1, -1)[None, :], axis=1)
     counts = np.bincount(np.asarray(index), minlength=2**n)
     expected = 2**15 * np.asarray(q)
     assert np.sum((counts - expected) ** 2 / expected) < 51

@@ -64,7 +64,7 @@ def test_correct_custom_rules_pass():
 def test_gauge_invariant_eigh_functions_pass():
     def real_loss(a):
         w, v = jnp.linalg.eigh(a)
-        return jnp.sum(w**2) + jnp.sum(v**4 * jnp.arange(3.0))
+        return jnp.sum(w**2) + jnp.sum(v**4 * jnp.arange(3.0)[None, :])
 
     def complex_loss(h):
         w, v = jnp.linalg.eigh(h)

@@ -22,7 +22,7 @@ def pair_energy(x):
 def test_particle_symmetries_pass():
     check_invariance(pair_energy, lambda x: x[PERM], X)
     check_invariance(pair_energy, lambda x: x @ ROT.T, X)
-    check_invariance(pair_energy, lambda x: x + jnp.asarray([0.3, -1.0]), X)
+    check_invariance(pair_energy, lambda x: x + jnp.asarray([[0.3, -1.0]]), X)
 
 
 def test_eigenvector_gauge_invariance_passes():
@@ -32,10 +32,10 @@ def test_eigenvector_gauge_invariance_passes():
     v = jnp.asarray(RNG.standard_normal((3, 3)))
     w = jnp.arange(3.0)
     signs = jnp.asarray([1.0, -1.0, -1.0])
-    check_invariance(loss, lambda v, w: (v * signs, w), v, w)
+    check_invariance(loss, lambda v, w: (v * signs[None, :], w), v, w)
     vc = v + 1j * jnp.asarray(RNG.standard_normal((3, 3)))
     phases = jnp.exp(1j * jnp.asarray([0.3, -2.0, 1.1]))
-    check_invariance(loss, lambda v, w: (v * phases, w), vc, w, argnums=0)
+    check_invariance(loss, lambda v, w: (v * phases[None, :], w), vc, w, argnums=0)
 
 
 def test_a_loss_that_is_not_invariant_fails():

@@ -49,7 +49,7 @@ def _ground_projector(w, v):
 
 
 def _low_rank(u, s, vh):
-    return (u * s) @ vh
+    return (u * s[..., None, :]) @ vh
 
 
 def _odeint(y0, rate):
