@@ -100,9 +100,7 @@ def worker(model_name: str, L: int, repeats: int, closed_form: bool) -> dict:
 
         @jax.jit
         def quantities(gg):
-            (e0, d1), (_, d2) = jax.jvp(
-                jax.value_and_grad(lambda x: ground(x)[0]), (gg,), (1.0,)
-            )
+            (e0, d1), (_, d2) = jax.jvp(jax.value_and_grad(lambda x: ground(x)[0]), (gg,), (1.0,))
             psi, dpsi = jax.jvp(lambda x: ground(x)[1], (gg,), (1.0,))
             chi = jnp.vdot(dpsi, dpsi).real - jnp.abs(jnp.vdot(psi, dpsi)) ** 2
             return jnp.stack([e0, d1, d2, chi])
@@ -168,8 +166,10 @@ def main():
             for name in ("E0", "dE0", "d2E0", "chi"):
                 ad, ex = r[f"{name}_ad"], r[f"{name}_exact"]
                 print(f"- {name}: {ad:.10f} vs {ex:.10f} (relative error {abs(ad / ex - 1):.1e})")
-            print(f"- time of E0, dE0, d2E0 and chi together (compile included): "
-                  f"{r['t_closed_form']:.1f} s; peak RSS then {r['rss_peak'] / 2**20:.0f} MB")
+            print(
+                f"- time of E0, dE0, d2E0 and chi together (compile included): "
+                f"{r['t_closed_form']:.1f} s; peak RSS then {r['rss_peak'] / 2**20:.0f} MB"
+            )
 
 
 if __name__ == "__main__":

@@ -252,11 +252,13 @@ class Coupling(eqx.Module):
     kind: int = eqx.field(static=True)
 
     def __init__(self, kind, width, depth, *, key, dtype):
-        mlp = eqx.nn.MLP(DIM, 2 * DIM, width, depth, activation=jax.nn.gelu, key=key,
-                         dtype=dtype)
+        mlp = eqx.nn.MLP(DIM, 2 * DIM, width, depth, activation=jax.nn.gelu, key=key, dtype=dtype)
         last = mlp.layers[-1]
-        last = eqx.tree_at(lambda m: (m.weight, m.bias), last,
-                           (jnp.zeros_like(last.weight), jnp.zeros_like(last.bias)))
+        last = eqx.tree_at(
+            lambda m: (m.weight, m.bias),
+            last,
+            (jnp.zeros_like(last.weight), jnp.zeros_like(last.bias)),
+        )
         self.mlp = eqx.tree_at(lambda m: m.layers[-1], mlp, last)
         self.log_scale_bound = jnp.ones((), dtype)
         self.kind = kind
@@ -283,8 +285,9 @@ class RealNVP(eqx.Module):
 
     def __init__(self, num_layers, width, depth, *, key, dtype=jnp.float32):
         keys = jr.split(key, num_layers)
-        self.layers = [Coupling(k, width, depth, key=keys[k], dtype=dtype)
-                       for k in range(num_layers)]
+        self.layers = [
+            Coupling(k, width, depth, key=keys[k], dtype=dtype) for k in range(num_layers)
+        ]
 
     def log_prob(self, z):
         def one(zi):
@@ -329,8 +332,9 @@ class MongeAmpereModel(eqx.Module):
 
 
 def count_params(model) -> int:
-    return int(sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(model,
-                                                                         eqx.is_inexact_array))))
+    return int(
+        sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array)))
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -362,6 +366,7 @@ def per_image_bits(model, gauss, v, key, draws, importance_weighted=False):
     mean of $-\log_2 q_V(v + u_k)/D$ (the bound above), or with `importance_weighted` the
     tighter $-\log_2\bigl(\frac1K\sum_k q_V(v + u_k)\bigr)/D$, whose expectation decreases
     towards $-\log_2 P(v)/D$ as $K$ grows (Burda, Grosse, Salakhutdinov, arXiv:1509.00519)."""
+
     def one(k):
         return flow_bits(model, gauss, v, jr.uniform(k, v.shape, gauss.std.dtype))
 
@@ -385,8 +390,9 @@ def evaluate(model, gauss, v, key, draws):
 
 
 @eqx.filter_jit
-def _train_chunk(carry, static, gauss, train_v, test_v, key, learning_rate, total, batch, start,
-                 count):
+def _train_chunk(
+    carry, static, gauss, train_v, test_v, key, learning_rate, total, batch, start, count
+):
     opt = optimizer(learning_rate, total)
 
     def loss(params, k):
@@ -406,8 +412,20 @@ def _train_chunk(carry, static, gauss, train_v, test_v, key, learning_rate, tota
     return carry, {"loss": losses, "test": test[None], "step": (start + count)[None]}
 
 
-def train(model, gauss, train_v, test_v, *, key, steps, batch, learning_rate, chunks,
-          checkpoint_dir=None, name="model"):
+def train(
+    model,
+    gauss,
+    train_v,
+    test_v,
+    *,
+    key,
+    steps,
+    batch,
+    learning_rate,
+    chunks,
+    checkpoint_dir=None,
+    name="model",
+):
     """Adam on the minibatch bits/dim with fresh dequantization noise each step, in `chunks`
     jitted chunks (`diffsci.utils.run_chunked`: progress, checkpoint after each chunk, exact
     resume). Returns the trained model, the per-step training loss, the test bits/dim (one noise
@@ -420,15 +438,36 @@ def train(model, gauss, train_v, test_v, *, key, steps, batch, learning_rate, ch
 
     def run(c, i):
         count = min(per_chunk, steps - i * per_chunk)
-        return _train_chunk(c, static, gauss, train_v, test_v, key, float(learning_rate), steps,
-                            batch, jnp.asarray(i * per_chunk, jnp.int32), count)
+        return _train_chunk(
+            c,
+            static,
+            gauss,
+            train_v,
+            test_v,
+            key,
+            float(learning_rate),
+            steps,
+            batch,
+            jnp.asarray(i * per_chunk, jnp.int32),
+            count,
+        )
 
     directory = None if checkpoint_dir is None else Path(checkpoint_dir) / name
     t0 = time.perf_counter()
     carry, out = run_chunked(
-        run, carry, num_chunks=num_chunks, checkpoint_dir=directory, progress=True, desc=name,
-        metadata={"model": name, "steps": steps, "batch": batch, "lr": learning_rate,
-                  "params": count_params(model)},
+        run,
+        carry,
+        num_chunks=num_chunks,
+        checkpoint_dir=directory,
+        progress=True,
+        desc=name,
+        metadata={
+            "model": name,
+            "steps": steps,
+            "batch": batch,
+            "lr": learning_rate,
+            "params": count_params(model),
+        },
         postfix=lambda c, o: {"test bits/dim": f"{float(o['test'][-1]):.4f}"},
     )
     wall = time.perf_counter() - t0
@@ -489,8 +528,10 @@ def laplacian_timings(dims, width, batch, repeats, key, budget=2.0):
         probes = flows.Hutchinson().probes(jr.fold_in(key, 2), batch, dim, jnp.float32)
         jitted = {name: eqx.filter_jit(f) for name, f in LAPLACIANS.items()}
         ref = jitted["closed form"](pot, x, probes)[1]
-        err = {name: float(jnp.max(jnp.abs(f(pot, x, probes)[1] - ref)) / jnp.max(jnp.abs(ref)))
-               for name, f in jitted.items()}
+        err = {
+            name: float(jnp.max(jnp.abs(f(pot, x, probes)[1] - ref)) / jnp.max(jnp.abs(ref)))
+            for name, f in jitted.items()
+        }
         # about `budget` seconds per method, at least 3 runs; interleaved rounds, so that a
         # change of load hits all methods alike
         quota = {}
@@ -508,9 +549,18 @@ def laplacian_timings(dims, width, batch, repeats, key, budget=2.0):
         base = float(np.median(times["closed form"]))
         for name in jitted:
             med = float(np.median(times[name]))
-            rows.append({"D": dim, "width": width, "batch": batch, "method": name,
-                         "runs": len(times[name]), "ms": 1e3 * med, "ratio": med / base,
-                         "rel_err_vs_closed_form": err[name]})
+            rows.append(
+                {
+                    "D": dim,
+                    "width": width,
+                    "batch": batch,
+                    "method": name,
+                    "runs": len(times[name]),
+                    "ms": 1e3 * med,
+                    "ratio": med / base,
+                    "rel_err_vs_closed_form": err[name],
+                }
+            )
     return rows
 
 
@@ -530,7 +580,9 @@ def tile(images, rows, cols):
     out = np.zeros((rows * (SIDE + 1) - 1, cols * (SIDE + 1) - 1))
     for k in range(min(rows * cols, images.shape[0])):
         r, c = divmod(k, cols)
-        out[r * (SIDE + 1):r * (SIDE + 1) + SIDE, c * (SIDE + 1):c * (SIDE + 1) + SIDE] = images[k]
+        out[r * (SIDE + 1) : r * (SIDE + 1) + SIDE, c * (SIDE + 1) : c * (SIDE + 1) + SIDE] = (
+            images[k]
+        )
     return out
 
 
@@ -547,16 +599,26 @@ def make_figure(path, panels, curves, gauss_test, full_test, steps):
         ax.imshow(tile(images, 6, 6), cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(title, fontsize=9)
         ax.axis("off")
-    ax = fig.add_subplot(grid[0, len(panels):])
+    ax = fig.add_subplot(grid[0, len(panels) :])
     colors = {"RealNVP": "tab:orange", "Monge-Ampere": "tab:blue"}
     for name, out in curves.items():
         loss = np.asarray(out["loss"])
         w = max(1, steps // 50)
         smooth = np.convolve(loss, np.ones(w) / w, mode="valid")
-        ax.plot(np.arange(w, loss.size + 1), smooth, color=colors[name], alpha=0.5,
-                label=f"{name} train (minibatch)")
-        ax.plot(np.asarray(out["step"]), np.asarray(out["test"]), "o-", color=colors[name],
-                label=f"{name} test")
+        ax.plot(
+            np.arange(w, loss.size + 1),
+            smooth,
+            color=colors[name],
+            alpha=0.5,
+            label=f"{name} train (minibatch)",
+        )
+        ax.plot(
+            np.asarray(out["step"]),
+            np.asarray(out["test"]),
+            "o-",
+            color=colors[name],
+            label=f"{name} test",
+        )
     ax.axhline(gauss_test, color="k", ls="--", label="diagonal Gaussian test")
     ax.axhline(full_test, color="0.5", ls=":", label="full-covariance Gaussian test")
     ax.set_xlabel("Adam step")
@@ -614,8 +676,11 @@ def main():
     def report(row):
         rows.append(row)
         iw = f"{row['test_iw']:>8.4f}" if "test_iw" in row else " " * 8
-        print(f"{row['model']:>40} {row['params']:>7} {row['train']:>8.4f} {row['test']:>8.4f}"
-              f" {row['test_se']:>7.4f} {iw} {row['wall_s']:>8.1f}", flush=True)
+        print(
+            f"{row['model']:>40} {row['params']:>7} {row['train']:>8.4f} {row['test']:>8.4f}"
+            f" {row['test_se']:>7.4f} {iw} {row['wall_s']:>8.1f}",
+            flush=True,
+        )
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         with open(args.out, "w") as f:
             json.dump({"rows": rows, "args": vars(args)}, f, indent=1)
@@ -632,111 +697,180 @@ def main():
     gap, gap_se = mean_and_se(np.asarray(g_mc) - g_test)
     print(f"uniform over 17 levels: log2(17) = {math.log2(LEVELS):.4f} bits/dim")
     iw_mean = float(jnp.mean(g_iw))
-    print(f"diagonal Gaussian, test: exact E_u {g_test.mean():.4f}; Monte Carlo ({draws} draws) "
-          f"- exact = {gap:+.4f} +- {gap_se:.4f}; exact discrete -log2 P(v)/D "
-          f"{g_discrete.mean():.4f}; importance-weighted ({draws} draws) {iw_mean:.4f}",
-          flush=True)
+    print(
+        f"diagonal Gaussian, test: exact E_u {g_test.mean():.4f}; Monte Carlo ({draws} draws) "
+        f"- exact = {gap:+.4f} +- {gap_se:.4f}; exact discrete -log2 P(v)/D "
+        f"{g_discrete.mean():.4f}; importance-weighted ({draws} draws) {iw_mean:.4f}",
+        flush=True,
+    )
     if abs(gap) > 4 * gap_se or not g_discrete.mean() < g_test.mean():
         raise RuntimeError("the dequantization accounting is inconsistent (see the line above)")
-    print(f"{'model':>40} {'params':>7} {'train':>8} {'test':>8} {'+-':>7} {'test IW':>8} "
-          f"{'wall s':>8}")
+    print(
+        f"{'model':>40} {'params':>7} {'train':>8} {'test':>8} {'+-':>7} {'test IW':>8} "
+        f"{'wall s':>8}"
+    )
     per_test["diagonal Gaussian"] = g_test
-    report({"model": "diagonal Gaussian (closed form)", "params": 2 * DIM,
-            "train": float(g_train.mean()), **dict(zip(("test", "test_se"), mean_and_se(g_test),
-                                                       strict=True)),
-            "test_mc_minus_exact": gap, "test_mc_minus_exact_se": gap_se,
-            "test_exact_discrete": float(g_discrete.mean()), "test_iw": float(jnp.mean(g_iw)),
-            "wall_s": g_wall, "steps": 0})
+    report(
+        {
+            "model": "diagonal Gaussian (closed form)",
+            "params": 2 * DIM,
+            "train": float(g_train.mean()),
+            **dict(zip(("test", "test_se"), mean_and_se(g_test), strict=True)),
+            "test_mc_minus_exact": gap,
+            "test_mc_minus_exact_se": gap_se,
+            "test_exact_discrete": float(g_discrete.mean()),
+            "test_iw": float(jnp.mean(g_iw)),
+            "wall_s": g_wall,
+            "steps": 0,
+        }
+    )
 
     t0 = time.perf_counter()
     mean_full, cov_full = full_gaussian_fit(train_v)
     f_test = full_gaussian_expected_bits(mean_full, cov_full, test_v)
     f_train = full_gaussian_expected_bits(mean_full, cov_full, train_v)
     per_test["full-covariance Gaussian"] = f_test
-    report({"model": "full-covariance Gaussian (closed form)",
-            "params": DIM + DIM * (DIM + 1) // 2, "train": float(f_train.mean()),
+    report(
+        {
+            "model": "full-covariance Gaussian (closed form)",
+            "params": DIM + DIM * (DIM + 1) // 2,
+            "train": float(f_train.mean()),
             **dict(zip(("test", "test_se"), mean_and_se(f_test), strict=True)),
-            "wall_s": time.perf_counter() - t0, "steps": 0})
+            "wall_s": time.perf_counter() - t0,
+            "steps": 0,
+        }
+    )
 
     models = {
         "RealNVP": RealNVP(args.nvp_layers, nvp_width, 2, key=jr.fold_in(key, 1), dtype=dtype),
-        "Monge-Ampere": MongeAmpereModel.create(ma_width, ode_steps, key=jr.fold_in(key, 2),
-                                                dtype=dtype),
+        "Monge-Ampere": MongeAmpereModel.create(
+            ma_width, ode_steps, key=jr.fold_in(key, 2), dtype=dtype
+        ),
     }
     curves, trained = {}, {}
     for name, model in models.items():
-        model, out, wall = train(model, gauss, train_v, test_v, key=jr.fold_in(key, 3),
-                                 steps=steps, batch=args.batch, learning_rate=args.lr,
-                                 chunks=10, checkpoint_dir=args.checkpoint_dir, name=name)
+        model, out, wall = train(
+            model,
+            gauss,
+            train_v,
+            test_v,
+            key=jr.fold_in(key, 3),
+            steps=steps,
+            batch=args.batch,
+            learning_rate=args.lr,
+            chunks=10,
+            checkpoint_dir=args.checkpoint_dir,
+            name=name,
+        )
         curves[name], trained[name] = out, model
         per_test[name] = np.asarray(per_image_bits(model, gauss, test_j, k_test, draws))
         train_bits = per_image_bits(model, gauss, train_j, k_train, max(1, draws // 4))
         test, test_se = mean_and_se(per_test[name])
         test_iw = per_test_iw[name] = np.asarray(
-            per_image_bits(model, gauss, test_j, k_test, draws, True))
-        row = {"model": f"{name} ({steps} steps)", "params": count_params(model),
-               "train": float(jnp.mean(train_bits)), "test": test, "test_se": test_se,
-               "test_iw": float(jnp.mean(test_iw)),
-               "wall_s": wall, "ms_per_step": 1e3 * wall / steps, "steps": steps,
-               "test_curve_min": float(np.min(out["test"])),
-               "test_curve_argmin_step": int(np.asarray(out["step"])[np.argmin(out["test"])])}
+            per_image_bits(model, gauss, test_j, k_test, draws, True)
+        )
+        row = {
+            "model": f"{name} ({steps} steps)",
+            "params": count_params(model),
+            "train": float(jnp.mean(train_bits)),
+            "test": test,
+            "test_se": test_se,
+            "test_iw": float(jnp.mean(test_iw)),
+            "wall_s": wall,
+            "ms_per_step": 1e3 * wall / steps,
+            "steps": steps,
+            "test_curve_min": float(np.min(out["test"])),
+            "test_curve_argmin_step": int(np.asarray(out["step"])[np.argmin(out["test"])]),
+        }
         report(row)
         if name == "Monge-Ampere":
             # The trained flow evaluated again with 4x the steps of a 4th-order integrator, on
             # the same noise draws: the change is the time-discretization error of the density,
             # which training can exploit. These are the figures compared with the other models.
-            fine = MongeAmpereModel(flows.MongeAmpereFlow(
-                DIM, model.flow.potential, steps=4 * ode_steps, solver=ReversibleRK4()))
+            fine = MongeAmpereModel(
+                flows.MongeAmpereFlow(
+                    DIM, model.flow.potential, steps=4 * ode_steps, solver=ReversibleRK4()
+                )
+            )
             coarse = per_test[name]
             per_test[name] = np.asarray(per_image_bits(fine, gauss, test_j, k_test, draws))
-            per_test_iw[name] = np.asarray(
-                per_image_bits(fine, gauss, test_j, k_test, draws, True))
+            per_test_iw[name] = np.asarray(per_image_bits(fine, gauss, test_j, k_test, draws, True))
             diff, diff_se = mean_and_se(per_test[name] - coarse)
             train_fine = per_image_bits(fine, gauss, train_j, k_train, max(1, draws // 4))
-            print(f"   the same flow with {4 * ode_steps} steps of ReversibleRK4 (instead of "
-                  f"{ode_steps} of ReversibleHeun): test {diff:+.5f} +- {diff_se:.5f}")
-            report({"model": f"{name}, {4 * ode_steps} RK4 steps", "params": row["params"],
+            print(
+                f"   the same flow with {4 * ode_steps} steps of ReversibleRK4 (instead of "
+                f"{ode_steps} of ReversibleHeun): test {diff:+.5f} +- {diff_se:.5f}"
+            )
+            report(
+                {
+                    "model": f"{name}, {4 * ode_steps} RK4 steps",
+                    "params": row["params"],
                     "train": float(jnp.mean(train_fine)),
                     **dict(zip(("test", "test_se"), mean_and_se(per_test[name]), strict=True)),
-                    "test_iw": float(per_test_iw[name].mean()), "wall_s": 0.0,
-                    "steps": steps, "width": ma_width, "ode_steps": 4 * ode_steps,
-                    "fine_minus_train_solver": diff, "fine_minus_train_solver_se": diff_se})
+                    "test_iw": float(per_test_iw[name].mean()),
+                    "wall_s": 0.0,
+                    "steps": steps,
+                    "width": ma_width,
+                    "ode_steps": 4 * ode_steps,
+                    "fine_minus_train_solver": diff,
+                    "fine_minus_train_solver_se": diff_se,
+                }
+            )
 
     ma = per_test["Monge-Ampere"]  # with the fine integrator
     paired = {}
     for name, per in per_test.items():
         if name != "Monge-Ampere":
             paired[name] = mean_and_se(ma - per)
-            print(f"Monge-Ampere - {name}, test (paired over images): "
-                  f"{paired[name][0]:+.4f} +- {paired[name][1]:.4f} bits/dim")
-    paired["RealNVP, importance-weighted"] = mean_and_se(per_test_iw["Monge-Ampere"]
-                                                         - per_test_iw["RealNVP"])
-    print("Monge-Ampere - RealNVP, test importance-weighted (paired): {:+.4f} +- {:.4f} "
-          "bits/dim".format(*paired["RealNVP, importance-weighted"]))
+            print(
+                f"Monge-Ampere - {name}, test (paired over images): "
+                f"{paired[name][0]:+.4f} +- {paired[name][1]:.4f} bits/dim"
+            )
+    paired["RealNVP, importance-weighted"] = mean_and_se(
+        per_test_iw["Monge-Ampere"] - per_test_iw["RealNVP"]
+    )
+    print(
+        "Monge-Ampere - RealNVP, test importance-weighted (paired): {:+.4f} +- {:.4f} "
+        "bits/dim".format(*paired["RealNVP, importance-weighted"])
+    )
 
     lap_rows = []
     if not args.no_laplacian_timings:
-        lap_rows = laplacian_timings((64, 784), 256, 100, 51 if quick else 201,
-                                     jr.fold_in(key, 9), budget=1.0 if quick else 3.0)
+        lap_rows = laplacian_timings(
+            (64, 784),
+            256,
+            100,
+            51 if quick else 201,
+            jr.fold_in(key, 9),
+            budget=1.0 if quick else 3.0,
+        )
         print("\nvelocity + Laplacian, OneLayerPotential width 256, batch 100 (float32):")
         print(f"{'D':>4} {'method':>26} {'ms':>9} {'ratio':>8} {'rel err':>9}")
         for r in lap_rows:
-            print(f"{r['D']:>4} {r['method']:>26} {r['ms']:>9.3f} {r['ratio']:>8.1f} "
-                  f"{r['rel_err_vs_closed_form']:>9.1e}")
+            print(
+                f"{r['D']:>4} {r['method']:>26} {r['ms']:>9.3f} {r['ratio']:>8.1f} "
+                f"{r['rel_err_vs_closed_form']:>9.1e}"
+            )
     with open(args.out, "w") as f:
-        json.dump({"rows": rows, "paired_ma_minus": paired, "laplacian": lap_rows,
-                   "args": vars(args)}, f, indent=1)
+        json.dump(
+            {"rows": rows, "paired_ma_minus": paired, "laplacian": lap_rows, "args": vars(args)},
+            f,
+            indent=1,
+        )
 
     if args.figure:
         k = jr.fold_in(key, 11)
-        panels = [("data (test)", test_v[:36] / (LEVELS - 1)),
-                  ("diagonal Gaussian", to_images(gauss.sample(k, 36))),
-                  ("full-covariance Gaussian", to_images(
-                      mean_full + jr.normal(k, (36, DIM)) @ np.linalg.cholesky(cov_full).T))]
+        panels = [
+            ("data (test)", test_v[:36] / (LEVELS - 1)),
+            ("diagonal Gaussian", to_images(gauss.sample(k, 36))),
+            (
+                "full-covariance Gaussian",
+                to_images(mean_full + jr.normal(k, (36, DIM)) @ np.linalg.cholesky(cov_full).T),
+            ),
+        ]
         for name, model in trained.items():
             panels.append((name, to_images(model.sample(k, 36), gauss)))
-        make_figure(args.figure, panels, curves, float(g_test.mean()), float(f_test.mean()),
-                    steps)
+        make_figure(args.figure, panels, curves, float(g_test.mean()), float(f_test.mean()), steps)
         print(f"figure: {args.figure}")
 
 

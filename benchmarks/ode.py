@@ -72,16 +72,19 @@ def make_grad(adjoint, n):
     ts = np.array([0.0, 1.0])
 
     def loss(params, y0):
-        ys = ode.odeint(field, y0, ts, params, solver=ode.ReversibleHeun(), adjoint=adjoint,
-                        steps_per_save=n)
+        ys = ode.odeint(
+            field, y0, ts, params, solver=ode.ReversibleHeun(), adjoint=adjoint, steps_per_save=n
+        )
         return jnp.mean(ys[-1] ** 2)
 
     return jax.grad(loss, argnums=(0, 1))
 
 
 def rel_err(a, b):
-    num = max(float(jnp.max(jnp.abs(x - y))) for x, y in zip(jax.tree.leaves(a),
-                                                            jax.tree.leaves(b), strict=True))
+    num = max(
+        float(jnp.max(jnp.abs(x - y)))
+        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
+    )
     den = max(float(jnp.max(jnp.abs(y))) for y in jax.tree.leaves(b))
     return num / den
 
@@ -106,10 +109,19 @@ def run(steps, batch, repeats):
                 jax.block_until_ready(compiled[name](params, y0))
                 times[name].append(time.perf_counter() - start)
         for name in STRATEGIES:
-            rows.append({"n": n, "strategy": name, "temp_mib": temps[name] / 2**20,
-                         "time_s": float(np.median(times[name]))})
-            print(f"n={n:6d} {name:40s} temp {temps[name] / 2**20:10.3f} MiB  "
-                  f"time {np.median(times[name]):8.3f} s", flush=True)
+            rows.append(
+                {
+                    "n": n,
+                    "strategy": name,
+                    "temp_mib": temps[name] / 2**20,
+                    "time_s": float(np.median(times[name])),
+                }
+            )
+            print(
+                f"n={n:6d} {name:40s} temp {temps[name] / 2**20:10.3f} MiB  "
+                f"time {np.median(times[name]):8.3f} s",
+                flush=True,
+            )
         ref = grads["DirectAdjoint (store every step)"]
         for row in rows:
             if row["n"] == n:
@@ -127,8 +139,10 @@ def table(rows, batch, repeats):
         "|---:|---|---:|---:|---:|",
     ]
     for r in rows:
-        lines.append(f"| {r['n']} | {r['strategy']} | {r['temp_mib']:.3f} | {r['time_s']:.3f} | "
-                     f"{r['rel_err']:.1e} |")
+        lines.append(
+            f"| {r['n']} | {r['strategy']} | {r['temp_mib']:.3f} | {r['time_s']:.3f} | "
+            f"{r['rel_err']:.1e} |"
+        )
     return "\n".join(lines)
 
 
@@ -145,11 +159,15 @@ def main():
     direct = {r["n"]: r for r in rows if r["strategy"].startswith("DirectAdjoint")}
     lo, hi = min(rev), max(rev)
     print()
-    print(f"ReversibleAdjoint memory ratio n={hi} / n={lo}: "
-          f"{rev[hi]['temp_mib'] / rev[lo]['temp_mib']:.3f} (target <= 1.1)")
+    print(
+        f"ReversibleAdjoint memory ratio n={hi} / n={lo}: "
+        f"{rev[hi]['temp_mib'] / rev[lo]['temp_mib']:.3f} (target <= 1.1)"
+    )
     for n in sorted(rev):
-        print(f"n={n}: ReversibleAdjoint time / store-every-step time = "
-              f"{rev[n]['time_s'] / direct[n]['time_s']:.2f} (target <= 1)")
+        print(
+            f"n={n}: ReversibleAdjoint time / store-every-step time = "
+            f"{rev[n]['time_s'] / direct[n]['time_s']:.2f} (target <= 1)"
+        )
 
 
 if __name__ == "__main__":

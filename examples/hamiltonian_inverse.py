@@ -21,14 +21,20 @@ jax.config.update("jax_enable_x64", True)
 def main():
     ts, observed, loss, theta0 = dyn.hamiltonian_inverse_problem()
     fit = dyn.fit_parameters(
-        loss, theta0, iterations=300, learning_rate=0.05,
-        report=lambda i, value: print(f"iteration {i:3d}: loss {value:.3e}"), report_every=50,
+        loss,
+        theta0,
+        iterations=300,
+        learning_rate=0.05,
+        report=lambda i, value: print(f"iteration {i:3d}: loss {value:.3e}"),
+        report_every=50,
     )
     q = jnp.linspace(-2.0, 2.0, 9)
     learned = jax.vmap(dyn.polynomial_potential, in_axes=(0, None))(q, fit.params)
     print("theta:", fit.params)
-    print("max |V_learned - V_true| on [-2, 2]:",
-          float(jnp.max(jnp.abs(learned - dyn.pendulum_potential(q)))))
+    print(
+        "max |V_learned - V_true| on [-2, 2]:",
+        float(jnp.max(jnp.abs(learned - dyn.pendulum_potential(q)))),
+    )
 
 
 if __name__ == "__main__":

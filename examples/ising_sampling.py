@@ -27,8 +27,10 @@ def main():
         args.length, args.beta, steps=args.steps, out=output_dir(args.out)
     )
     for name, (_, stats, tau) in results.items():
-        print(f"{name}: E/N = {float(stats.mean):.5f} +- {float(stats.error):.5f}, "
-              f"tau_int = {float(tau.tau):.2f}")
+        print(
+            f"{name}: E/N = {float(stats.mean):.5f} +- {float(stats.error):.5f}, "
+            f"tau_int = {float(tau.tau):.2f}"
+        )
     if exact is not None:
         print(f"exact: E/N = {exact:.10f}")
 

@@ -102,7 +102,8 @@ def ising_target(key, length=4, beta=BETA_C):
         return jnp.stack([jnp.mean(t), (jnp.sum(t) ** 2 - jnp.sum(t**2) + n) / n**2])
 
     potential = df.SpinFlipSymmetric(
-        df.LatticeConvPotential((length, length), 8, 3, rotations=True, key=key))
+        df.LatticeConvPotential((length, length), 8, 3, rotations=True, key=key)
+    )
     flow = df.MongeAmpereFlow(n, potential, steps=10)
     return {
         "energy": energy,
@@ -153,11 +154,14 @@ def main():
     energy, observables = target["energy"], target["observables"]
 
     t0 = time.time()
-    trained = df.train_variational(target["flow"], energy, key=k_train, chunk_steps=50,
-                                   progress=True, **train)
+    trained = df.train_variational(
+        target["flow"], energy, key=k_train, chunk_steps=50, progress=True, **train
+    )
     est = trained.estimate
-    line = (f"flow: F_q = {float(est.variational):.4f} +- {float(est.variational_error):.4f}, "
-            f"ESS {float(est.ess):.0f} / {int(est.num_samples)}")
+    line = (
+        f"flow: F_q = {float(est.variational):.4f} +- {float(est.variational_error):.4f}, "
+        f"ESS {float(est.ess):.0f} / {int(est.num_samples)}"
+    )
     if target["exact_f"] is not None:
         line += f", KL(q||p) = {float(est.variational) - target['exact_f']:.4f}"
     print(f"{line}; trained in {time.time() - t0:.0f} s")
@@ -166,38 +170,59 @@ def main():
     z0 = jr.normal(k_z0, (mc["chains"], target["dim"]))
     start = target["physical_start"]
     x0 = flow.sample(k_x0, mc["chains"]) if start is None else start(z0)
-    common = dict(steps=mc["steps"], chunk_steps=max(1, mc["steps"] // 10), progress=True,
-                  observable=observables)
+    common = dict(
+        steps=mc["steps"],
+        chunk_steps=max(1, mc["steps"] // 10),
+        progress=True,
+        observable=observables,
+    )
     log_det = df.JacobianLogDet() if args.log_det == "jacobian" else df.IntegratedLogDet()
     t0 = time.time()
-    latent = dp.latent_hmc(energy, flow, z0, key=k_lat, step_size=mc["step_size"],
-                           num_steps=mc["num_steps"], log_det=log_det, **common)
+    latent = dp.latent_hmc(
+        energy,
+        flow,
+        z0,
+        key=k_lat,
+        step_size=mc["step_size"],
+        num_steps=mc["num_steps"],
+        log_det=log_det,
+        **common,
+    )
     t_latent = time.time() - t0
     t0 = time.time()
-    physical = dp.sample(dp.HMC(energy, 1.0, mc["step_size"], mc["num_steps"]), x0, key=k_phys,
-                         **common)
+    physical = dp.sample(
+        dp.HMC(energy, 1.0, mc["step_size"], mc["num_steps"]), x0, key=k_phys, **common
+    )
     t_physical = time.time() - t0
 
     burn = mc["steps"] // 10
     first, second = target["names"]
     rows = {}
-    for name, res, wall in (("latent HMC", latent, t_latent),
-                            ("physical HMC", physical, t_physical)):
+    for name, res, wall in (
+        ("latent HMC", latent, t_latent),
+        ("physical HMC", physical, t_physical),
+    ):
         obs = res.observables[burn:]
         tau = dp.autocorrelation_time(obs[..., 0])
         sq = dp.binning_error(obs[..., 1])
         rows[name] = (obs, tau)
         flag = "" if bool(tau.reliable) else " (chain too short for a reliable estimate)"
-        print(f"{name}: acceptance {float(jnp.mean(res.acceptance)):.3f}, tau_int({first}) = "
-              f"{float(tau.tau):.2f} +- {float(tau.error):.2f}{flag}, <{second}> = "
-              f"{float(sq.mean):.4f} +- {float(sq.error):.4f} (exact "
-              f"{target['exact_second']:.4f}), wall time {wall:.0f} s")
+        print(
+            f"{name}: acceptance {float(jnp.mean(res.acceptance)):.3f}, tau_int({first}) = "
+            f"{float(tau.tau):.2f} +- {float(tau.error):.2f}{flag}, <{second}> = "
+            f"{float(sq.mean):.4f} +- {float(sq.error):.4f} (exact "
+            f"{target['exact_second']:.4f}), wall time {wall:.0f} s"
+        )
     if target["ar1"] is not None:
-        print(f"physical HMC, AR(1) prediction: tau_int = "
-              f"{target['ar1'](mc['step_size'], mc['num_steps']):.2f}")
+        print(
+            f"physical HMC, AR(1) prediction: tau_int = "
+            f"{target['ar1'](mc['step_size'], mc['num_steps']):.2f}"
+        )
     ratio = float(rows["physical HMC"][1].tau / rows["latent HMC"][1].tau)
-    print(f"tau_physical / tau_latent = {ratio:.2f} at step size {mc['step_size']}, "
-          f"{mc['num_steps']} leapfrog steps")
+    print(
+        f"tau_physical / tau_latent = {ratio:.2f} at step size {mc['step_size']}, "
+        f"{mc['num_steps']} leapfrog steps"
+    )
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -226,8 +251,15 @@ def main():
             # E = k^2 / 2 on the k-sigma ellipse
             ax.contour(gx, gy, e_grid, levels=[0.5, 2.0, 4.5], colors="k", linewidths=0.7)
             path_x = np.asarray(obs[:50, 0, 2:])
-            ax.plot(path_x[:, 0], path_x[:, 1], "-o", ms=2.5, lw=0.8, color="C3",
-                    label="one chain, 50 trajectories")
+            ax.plot(
+                path_x[:, 0],
+                path_x[:, 1],
+                "-o",
+                ms=2.5,
+                lw=0.8,
+                color="C3",
+                label="one chain, 50 trajectories",
+            )
             ax.set_title(name)
             ax.set_aspect("equal")
             ax.legend(loc="upper left", fontsize=8)

@@ -23,17 +23,26 @@ jax.config.update("jax_enable_x64", True)
 def main():
     ts, observed, loss = dyn.lorenz_fit_problem(t_end=1.0)
     fit = dyn.fit_parameters(
-        loss, jnp.array([8.0, 25.0, 2.0]), iterations=300, learning_rate=0.1,
-        report=lambda i, value: print(f"iteration {i:3d}: loss {value:.3e}"), report_every=50,
+        loss,
+        jnp.array([8.0, 25.0, 2.0]),
+        iterations=300,
+        learning_rate=0.1,
+        report=lambda i, value: print(f"iteration {i:3d}: loss {value:.3e}"),
+        report_every=50,
     )
     print("fitted (sigma, rho, beta):", fit.params, "true: (10, 28, 8/3)")
     lam = dyn.largest_lyapunov_exponent(
-        dyn.lorenz, jnp.array([1.0, 1.0, 1.0]), jnp.asarray(dyn.LORENZ_CLASSIC),
-        dt=0.01, t_total=1000.0,
+        dyn.lorenz,
+        jnp.array([1.0, 1.0, 1.0]),
+        jnp.asarray(dyn.LORENZ_CLASSIC),
+        dt=0.01,
+        t_total=1000.0,
     )
     ref = dyn.LORENZ_LYAPUNOV_REFERENCE
-    print(f"largest Lyapunov exponent {float(lam):.4f} (Sprott 2003: {ref}, "
-          f"{100 * (float(lam) / ref - 1):+.2f}%)")
+    print(
+        f"largest Lyapunov exponent {float(lam):.4f} (Sprott 2003: {ref}, "
+        f"{100 * (float(lam) / ref - 1):+.2f}%)"
+    )
 
 
 if __name__ == "__main__":

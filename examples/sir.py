@@ -16,8 +16,12 @@ jax.config.update("jax_enable_x64", True)
 def main():
     ts, noisy, loss, truth = dyn.sir_fit_problem()
     fit = dyn.fit_parameters(
-        loss, jnp.log(jnp.array([0.3, 0.2])), iterations=300, learning_rate=0.05,
-        report=lambda i, value: print(f"iteration {i:3d}: loss {value:.3e}"), report_every=50,
+        loss,
+        jnp.log(jnp.array([0.3, 0.2])),
+        iterations=300,
+        learning_rate=0.05,
+        report=lambda i, value: print(f"iteration {i:3d}: loss {value:.3e}"),
+        report_every=50,
     )
     beta, gamma = jnp.exp(fit.params)
     print(f"beta = {float(beta):.4f} (true 0.5), gamma = {float(gamma):.4f} (true 0.1)")

@@ -27,15 +27,24 @@ def main():
     exact = -float(dp.ising_exact(couplings, beta)) / beta
 
     result = dp.van_train(
-        lambda s: dp.ising_energy(s, couplings), 16, beta, key=jax.random.key(0),
+        lambda s: dp.ising_energy(s, couplings),
+        16,
+        beta,
+        key=jax.random.key(0),
         model=dp.VAN(16, key=jax.random.key(1), hidden=(32, 32)),
-        steps=args.steps, batch=512, learning_rate=3e-3, anneal=0.99,
-        chunk_steps=100, progress=True,
+        steps=args.steps,
+        batch=512,
+        learning_rate=3e-3,
+        anneal=0.99,
+        chunk_steps=100,
+        progress=True,
     )
     est = result.estimate
     print(f"exact F   = {exact:.8f}")
-    print(f"F_q       = {float(est.variational):.8f} +- {float(est.variational_error):.8f} "
-          f"(relative gap {(float(est.variational) - exact) / abs(exact):.1e})")
+    print(
+        f"F_q       = {float(est.variational):.8f} +- {float(est.variational_error):.8f} "
+        f"(relative gap {(float(est.variational) - exact) / abs(exact):.1e})"
+    )
     print(f"F_IS      = {float(est.importance):.8f}")
 
 

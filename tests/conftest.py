@@ -42,6 +42,7 @@ def pytest_unconfigure(config):
         shutil.rmtree(made, ignore_errors=True)
         os.environ.pop(_CACHE, None)
 
+
 try:
     from diffsci.testing import register_hypothesis_profiles
 except ImportError:  # pragma: no cover - while diffsci.testing is being built

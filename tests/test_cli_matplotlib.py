@@ -21,10 +21,12 @@ def no_matplotlib(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
 
 
-@pytest.mark.parametrize("command", [["ising"], ["demo"], ["ode", "lorenz"], ["coulomb"]],
-                         ids=lambda c: c[0])
-def test_a_command_that_draws_says_how_to_install_matplotlib(command, no_matplotlib, tmp_path,
-                                                              capsys):
+@pytest.mark.parametrize(
+    "command", [["ising"], ["demo"], ["ode", "lorenz"], ["coulomb"]], ids=lambda c: c[0]
+)
+def test_a_command_that_draws_says_how_to_install_matplotlib(
+    command, no_matplotlib, tmp_path, capsys
+):
     assert main([*command, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "matplotlib" in err and "diffsci[plot]" in err and command[0] in err

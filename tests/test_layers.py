@@ -174,8 +174,9 @@ def _walk(files: dict[str, str]) -> tuple[list[Import], list[tuple[str, str, int
         walker = _Walker(module, path.endswith("__init__.py"), modules, path)
         walker.visit(ast.parse(text, filename=path))
         imports += walker.imports
-        attributes += [(module, path, line, bound, dotted)
-                       for line, bound, dotted in walker.attributes]
+        attributes += [
+            (module, path, line, bound, dotted) for line, bound, dotted in walker.attributes
+        ]
     return imports, attributes
 
 
@@ -225,38 +226,53 @@ def check(files: dict[str, str], layers: dict[str, int] = LAYERS) -> list[Violat
             init = paths.get(f"{PACKAGE}.{sub}") or min(
                 p for m, p in paths.items() if _subpackage(m) == sub
             )
-            violations.append(Violation(
-                "unknown subpackage", init, 1,
-                f"`{PACKAGE}.{sub}` has no layer: add it to LAYERS in tests/test_layers.py, at "
-                "its place in DESIGN.md's diagram",
-            ))
+            violations.append(
+                Violation(
+                    "unknown subpackage",
+                    init,
+                    1,
+                    f"`{PACKAGE}.{sub}` has no layer: add it to LAYERS in tests/test_layers.py, at "
+                    "its place in DESIGN.md's diagram",
+                )
+            )
 
     for imp in imports:
         src, dst = _subpackage(imp.source), _subpackage(imp.target)
         how = "lazy import" if imp.lazy else "import"
         if src in layers and dst in layers and layers[dst] > layers[src]:
-            violations.append(Violation(
-                "layer", imp.path, imp.line,
-                f"{how} of `{imp.target}` goes up the layers: `{src or PACKAGE}` (layer "
-                f"{layers[src]}) may not import `{dst}` (layer {layers[dst]})",
-            ))
+            violations.append(
+                Violation(
+                    "layer",
+                    imp.path,
+                    imp.line,
+                    f"{how} of `{imp.target}` goes up the layers: `{src or PACKAGE}` (layer "
+                    f"{layers[src]}) may not import `{dst}` (layer {layers[dst]})",
+                )
+            )
 
     reads = [(imp.source, imp.path, imp.line, imp.target, "imports") for imp in imports]
     # An attribute of a module whose import is already reported is not reported again.
-    reads += [(m, p, line, dotted, "reads") for m, p, line, bound, dotted in attributes
-              if not any(map(_is_private, bound.split(".")[2:])) or _subpackage(bound) in (
-                  _subpackage(m), INTERNAL)]
+    reads += [
+        (m, p, line, dotted, "reads")
+        for m, p, line, bound, dotted in attributes
+        if not any(map(_is_private, bound.split(".")[2:]))
+        or _subpackage(bound) in (_subpackage(m), INTERNAL)
+    ]
     for source, path, line, target, verb in reads:
         src, dst = _subpackage(source), _subpackage(target)
         if dst in (src, INTERNAL, ""):
             continue
         private = [part for part in target.split(".")[2:] if _is_private(part)]
         if private:
-            violations.append(Violation(
-                "private", path, line,
-                f"`{source}` {verb} `{target}`, private (`{private[0]}`) to `{PACKAGE}.{dst}`: "
-                f"use a public name, or move shared private code to `{PACKAGE}.{INTERNAL}`",
-            ))
+            violations.append(
+                Violation(
+                    "private",
+                    path,
+                    line,
+                    f"`{source}` {verb} `{target}`, private (`{private[0]}`) to `{PACKAGE}.{dst}`: "
+                    f"use a public name, or move shared private code to `{PACKAGE}.{INTERNAL}`",
+                )
+            )
 
     # Module cycles. Loading `a.b.c` also runs the `__init__` of `a.b`, so that is an edge too,
     # unless the importer lives inside `a.b` (then that `__init__` is already running). A lazy
@@ -280,15 +296,25 @@ def check(files: dict[str, str], layers: dict[str, int] = LAYERS) -> list[Violat
                     where[(imp.source, t)] = imp
     for component in _cycles(edges):
         members = set(component)
-        links = [(a, b, where[(a, b)]) for a in component for b in sorted(edges.get(a, ()))
-                 if b in members]
+        links = [
+            (a, b, where[(a, b)])
+            for a in component
+            for b in sorted(edges.get(a, ()))
+            if b in members
+        ]
         first = links[0][2]
-        violations.append(Violation(
-            "cycle", first.path, first.line,
-            "import cycle between modules: " + "; ".join(
-                f"{a} -> {b} (line {imp.line}{', lazy' if imp.lazy else ''})"
-                for a, b, imp in links),
-        ))
+        violations.append(
+            Violation(
+                "cycle",
+                first.path,
+                first.line,
+                "import cycle between modules: "
+                + "; ".join(
+                    f"{a} -> {b} (line {imp.line}{', lazy' if imp.lazy else ''})"
+                    for a, b, imp in links
+                ),
+            )
+        )
 
     # Subpackage cycles, through every import (a lazy one too: it still ties the two together).
     sub_edges: dict[str, set[str]] = {}
@@ -300,32 +326,49 @@ def check(files: dict[str, str], layers: dict[str, int] = LAYERS) -> list[Violat
             sub_where.setdefault((src, dst), imp)
     for component in _cycles(sub_edges):
         members = set(component)
-        links = [sub_where[(a, b)] for a in component for b in sorted(sub_edges.get(a, ()))
-                 if b in members]
+        links = [
+            sub_where[(a, b)]
+            for a in component
+            for b in sorted(sub_edges.get(a, ()))
+            if b in members
+        ]
         first = links[0]
-        violations.append(Violation(
-            "cycle", first.path, first.line,
-            "import cycle between subpackages: " + "; ".join(
-                f"{_subpackage(imp.source)} -> {_subpackage(imp.target)} ({imp.path}:{imp.line})"
-                for imp in links),
-        ))
+        violations.append(
+            Violation(
+                "cycle",
+                first.path,
+                first.line,
+                "import cycle between subpackages: "
+                + "; ".join(
+                    f"{_subpackage(imp.source)} -> {_subpackage(imp.target)} "
+                    f"({imp.path}:{imp.line})"
+                    for imp in links
+                ),
+            )
+        )
     return violations
 
 
 def _package_files() -> dict[str, str]:
     base = ROOT.parent
-    return {p.relative_to(base).as_posix(): p.read_text(encoding="utf-8")
-            for p in sorted(ROOT.rglob("*.py"))}
+    return {
+        p.relative_to(base).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(ROOT.rglob("*.py"))
+    }
 
 
 # Private names the command line still takes from physics, each until the work that removes it:
 # (file, private module) -> why it is allowed for now. An entry that no longer matches fails.
 PENDING = {
-    ("diffsci/cli/_cmd_ode.py", "diffsci.physics._dynamics"):
-        "the ODE fits' helpers (potentials, the SIR trajectory) become public with the physics "
-        "groups (issue 16, items 4 and 5)",
-    ("diffsci/cli/_cmd_ipeps.py", "diffsci.physics._ipeps"):
-        "heisenberg_start becomes public with the physics groups (issue 16, items 4 and 5)",
+    (
+        "diffsci/cli/_cmd_ode.py",
+        "diffsci.physics._dynamics",
+    ): "the ODE fits' helpers (potentials, the SIR trajectory) become public with the physics "
+    "groups (issue 16, items 4 and 5)",
+    (
+        "diffsci/cli/_cmd_ipeps.py",
+        "diffsci.physics._ipeps",
+    ): "heisenberg_start becomes public with the physics groups (issue 16, items 4 and 5)",
 }
 
 
@@ -335,8 +378,11 @@ def test_layers_hold():
     assert len(files) > 50  # the walk found the package
     violations, used = [], set()
     for v in check(files):
-        pending = [key for key in PENDING
-                   if v.rule == "private" and v.path == key[0] and f"`{key[1]}" in v.message]
+        pending = [
+            key
+            for key in PENDING
+            if v.rule == "private" and v.path == key[0] and f"`{key[1]}" in v.message
+        ]
         used.update(pending)
         if not pending:
             violations.append(v)
@@ -371,17 +417,20 @@ def _rules(files) -> list[tuple[str, str, int]]:
 
 
 def test_checker_passes_a_clean_package():
-    files = _fake({
-        "linalg": "from ._eigh import eigh as eigh\n",
-        "linalg/_eigh": "from ._checks import _square\n"
-                        "from diffsci._internal._validate import fail\n"
-                        "def eigh(a):\n    return _square(a)\n",
-        "linalg/_checks": "def _square(a):\n    return a\n",
-        "_internal/_validate": "def fail():\n    pass\n",
-        "tn/_trg": "from diffsci.linalg import eigh\n",
-        "physics/_ising": "def f():\n    from diffsci.tn._trg import eigh as public_in_private\n"
-                        "    from diffsci import tn\n    return tn.trg\n",
-    })
+    files = _fake(
+        {
+            "linalg": "from ._eigh import eigh as eigh\n",
+            "linalg/_eigh": "from ._checks import _square\n"
+            "from diffsci._internal._validate import fail\n"
+            "def eigh(a):\n    return _square(a)\n",
+            "linalg/_checks": "def _square(a):\n    return a\n",
+            "_internal/_validate": "def fail():\n    pass\n",
+            "tn/_trg": "from diffsci.linalg import eigh\n",
+            "physics/_ising": "def f():\n"
+            "    from diffsci.tn._trg import eigh as public_in_private\n"
+            "    from diffsci import tn\n    return tn.trg\n",
+        }
+    )
     # physics takes a public name from a private tn module: that is private too (see below).
     assert _rules(files) == [("private", "diffsci/physics/_ising.py", 2)]
     del files["diffsci/physics/_ising.py"]
@@ -389,12 +438,16 @@ def test_checker_passes_a_clean_package():
 
 
 def test_checker_catches_an_upward_import():
-    files = _fake({
-        "physics": "x = 1\n",
-        "linalg/_eigh": "import jax\n\ndef f():\n    from diffsci.physics import x\n    return x\n",
-        "tn/_trg": "from ..physics import x\n",  # relative, at module level
-        "testing/_check": "import diffsci.linalg\n",
-    })
+    files = _fake(
+        {
+            "physics": "x = 1\n",
+            "linalg/_eigh": (
+                "import jax\n\ndef f():\n    from diffsci.physics import x\n    return x\n"
+            ),
+            "tn/_trg": "from ..physics import x\n",  # relative, at module level
+            "testing/_check": "import diffsci.linalg\n",
+        }
+    )
     found = check(files)
     assert _rules(files) == [
         ("layer", "diffsci/linalg/_eigh.py", 4),
@@ -407,11 +460,13 @@ def test_checker_catches_an_upward_import():
 
 
 def test_checker_catches_a_module_cycle():
-    files = _fake({
-        "linalg/_eigh": "from ._gauge import checked\n",
-        "linalg/_gauge": "from ._core import helper\nfrom ._eigh import eigh\n",
-        "linalg/_core": "def helper():\n    import diffsci.linalg\n",  # its own package: fine
-    })
+    files = _fake(
+        {
+            "linalg/_eigh": "from ._gauge import checked\n",
+            "linalg/_gauge": "from ._core import helper\nfrom ._eigh import eigh\n",
+            "linalg/_core": "def helper():\n    import diffsci.linalg\n",  # its own package: fine
+        }
+    )
     found = check(files)
     assert _rules(files) == [("cycle", "diffsci/linalg/_eigh.py", 1)]
     assert "diffsci.linalg._eigh -> diffsci.linalg._gauge (line 1)" in str(found[0])
@@ -429,27 +484,31 @@ def test_checker_catches_a_module_cycle():
 
 
 def test_checker_catches_a_subpackage_cycle():
-    files = _fake({
-        "tn/_trg": "from diffsci.linalg import svd\n",
-        "linalg/_svd": "def svd():\n    import diffsci.tn\n",  # lazy, but still both ways round
-    })
+    files = _fake(
+        {
+            "tn/_trg": "from diffsci.linalg import svd\n",
+            "linalg/_svd": "def svd():\n    import diffsci.tn\n",  # lazy, but still both ways round
+        }
+    )
     found = check(files)
     assert _rules(files) == [("cycle", "diffsci/linalg/_svd.py", 2)]
     assert "between subpackages: linalg -> tn" in str(found[0])
 
 
 def test_checker_catches_a_private_import():
-    files = _fake({
-        "linalg/_primitive": "def jvp_primitive():\n    pass\n",
-        "tn": "from . import _ipeps\n",
-        "tn/_ipeps": "_C4V = ()\n",
-        "tn/_ctmrg": "from diffsci.linalg._primitive import jvp_primitive\n"
-                   "from ._ipeps import _C4V\n",  # the same subpackage: fine
-        "physics/_ipeps": "def f():\n    from diffsci.tn._ipeps import _C4V\n",
-        "physics/_dynamics": "import diffsci.tn as tn\nx = tn._ipeps._C4V\n",
-        "cli/_main": "from diffsci.physics import _dynamics\n"
-                   "import importlib\nm = importlib.import_module('diffsci.tn._ipeps')\n",
-    })
+    files = _fake(
+        {
+            "linalg/_primitive": "def jvp_primitive():\n    pass\n",
+            "tn": "from . import _ipeps\n",
+            "tn/_ipeps": "_C4V = ()\n",
+            "tn/_ctmrg": "from diffsci.linalg._primitive import jvp_primitive\n"
+            "from ._ipeps import _C4V\n",  # the same subpackage: fine
+            "physics/_ipeps": "def f():\n    from diffsci.tn._ipeps import _C4V\n",
+            "physics/_dynamics": "import diffsci.tn as tn\nx = tn._ipeps._C4V\n",
+            "cli/_main": "from diffsci.physics import _dynamics\n"
+            "import importlib\nm = importlib.import_module('diffsci.tn._ipeps')\n",
+        }
+    )
     found = check(files)
     assert _rules(files) == [
         ("private", "diffsci/cli/_main.py", 1),
@@ -464,11 +523,13 @@ def test_checker_catches_a_private_import():
 
 
 def test_checker_allows_the_internal_package():
-    files = _fake({
-        "_internal/_primitive": "def jvp_primitive():\n    pass\n",
-        "tn/_ctmrg": "from diffsci._internal._primitive import jvp_primitive\n"
-                   "from diffsci._internal import _primitive\n",
-    })
+    files = _fake(
+        {
+            "_internal/_primitive": "def jvp_primitive():\n    pass\n",
+            "tn/_ctmrg": "from diffsci._internal._primitive import jvp_primitive\n"
+            "from diffsci._internal import _primitive\n",
+        }
+    )
     assert check(files) == []
 
 

@@ -53,12 +53,16 @@ def result_name(result: Any) -> str:
     Refused (`TypeError` naming `result`): anything that is not a `RESULTS` item, a traced one
     (read names on the host, after the computation), and a batched one (one name per item)."""
     if getattr(result, "_enumeration", None) is not RESULTS:  # (an equinox EnumerationItem)
-        raise TypeError(f"result_name: expected `result` to be an item of diffsci.utils.RESULTS, "
-                        f"got {type(result).__name__}")
+        raise TypeError(
+            f"result_name: expected `result` to be an item of diffsci.utils.RESULTS, "
+            f"got {type(result).__name__}"
+        )
     if result.is_traced() or np.ndim(result._value) != 0:
-        raise TypeError("result_name: expected `result` to be one concrete item of "
-                        "diffsci.utils.RESULTS (not traced, not batched), got "
-                        f"{'a traced' if result.is_traced() else 'a batched'} one")
+        raise TypeError(
+            "result_name: expected `result` to be one concrete item of "
+            "diffsci.utils.RESULTS (not traced, not batched), got "
+            f"{'a traced' if result.is_traced() else 'a batched'} one"
+        )
     value = int(np.asarray(result._value))
     for name, item in RESULTS._name_to_item.items():
         if int(np.asarray(item._value)) == value:
@@ -66,8 +70,13 @@ def result_name(result: Any) -> str:
     raise ValueError(f"result_name: {value} is not a value of diffsci.utils.RESULTS")
 
 
-def raise_if_failed(token: Any, result: Any, who: str,
-                    messages: Mapping[str, str] | None = None, message_index: Any = None) -> Any:
+def raise_if_failed(
+    token: Any,
+    result: Any,
+    who: str,
+    messages: Mapping[str, str] | None = None,
+    message_index: Any = None,
+) -> Any:
     """`token`, with a runtime error (eager and under `jit`) where `result` is not successful.
 
     The message is the failed member's, or the one `messages` gives for its name, prefixed with

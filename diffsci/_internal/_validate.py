@@ -45,8 +45,15 @@ def describe(x: Any) -> str:
     return f"a {type(x).__name__}"
 
 
-def fail(who: str, name: str, expected: str, got: Any, exc: type[Exception] = ValueError,
-         *, described: bool = False) -> NoReturn:
+def fail(
+    who: str,
+    name: str,
+    expected: str,
+    got: Any,
+    exc: type[Exception] = ValueError,
+    *,
+    described: bool = False,
+) -> NoReturn:
     """Raise `exc` with the house message; `expected` is a phrase such as "to be an integer >= 1"
     or "to have shape (3,)". `got` is described unless `described`."""
     raise exc(f"{who}: expected `{name}` {expected}, got {got if described else describe(got)}")
@@ -57,18 +64,25 @@ def is_concrete(x: Any) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def static_int(x: Any, name: str, who: str, *, minimum: int | None = None,
-               maximum: int | None = None) -> int:
+def static_int(
+    x: Any, name: str, who: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     """`x` as a Python `int`: a Python or NumPy integer, or a concrete 0-d integer array.
 
     `bool` and non-integral numbers (`1.5`, `2.0`) are refused with `TypeError`; a value outside
     `[minimum, maximum]` with `ValueError`."""
-    if isinstance(x, bool | np.bool_) or (isinstance(x, jax.Array | np.ndarray)
-                                          and x.dtype == bool):
+    if isinstance(x, bool | np.bool_) or (
+        isinstance(x, jax.Array | np.ndarray) and x.dtype == bool
+    ):
         fail(who, name, "to be an integer", x, TypeError)
     if isinstance(x, jax.core.Tracer):
-        fail(who, name, "to be a static Python integer (it sets a shape or a count), not a traced "
-             "value", x, TypeError)
+        fail(
+            who,
+            name,
+            "to be a static Python integer (it sets a shape or a count), not a traced value",
+            x,
+            TypeError,
+        )
     try:
         value = operator.index(x)
     except TypeError:
@@ -87,9 +101,16 @@ def choice(x: Any, name: str, who: str, options: tuple) -> Any:
     return x
 
 
-def float_array(x: Any, name: str, who: str, *, ndim: int | tuple[int, ...] | None = None,
-                shape: tuple[int | None, ...] | None = None, dtype=None,
-                complex_ok: bool = False) -> jax.Array:
+def float_array(
+    x: Any,
+    name: str,
+    who: str,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    dtype=None,
+    complex_ok: bool = False,
+) -> jax.Array:
     """`x` as a floating JAX array (integer and boolean input promoted to `dtype` or the
     default float, as `jnp.linalg` does; float16/bfloat16 and non-numbers refused with
     `TypeError`), with the given rank and shape (`None` in `shape`: any size) or `ValueError`."""
@@ -103,20 +124,39 @@ def float_array(x: Any, name: str, who: str, *, ndim: int | tuple[int, ...] | No
         a = a.astype(dtype if dtype is not None else jnp.result_type(float))
     allowed = ("float32", "float64") + (("complex64", "complex128") if complex_ok else ())
     if a.dtype.name not in allowed:
-        hint = " (cast it with .astype(jnp.float32))" if a.dtype.name in ("float16",
-                                                                           "bfloat16") else ""
-        fail(who, name, "to have dtype " + " or ".join(allowed) + hint,
-             f"dtype {a.dtype.name}", TypeError, described=True)
+        hint = (
+            " (cast it with .astype(jnp.float32))"
+            if a.dtype.name in ("float16", "bfloat16")
+            else ""
+        )
+        fail(
+            who,
+            name,
+            "to have dtype " + " or ".join(allowed) + hint,
+            f"dtype {a.dtype.name}",
+            TypeError,
+            described=True,
+        )
     if ndim is not None:
         ranks = (ndim,) if isinstance(ndim, int) else ndim
         if a.ndim not in ranks:
-            fail(who, name, f"to be an array of rank {' or '.join(map(str, ranks))}",
-                 f"shape {a.shape}", described=True)
+            fail(
+                who,
+                name,
+                f"to be an array of rank {' or '.join(map(str, ranks))}",
+                f"shape {a.shape}",
+                described=True,
+            )
     if shape is not None:
         if a.ndim != len(shape) or any(
-                s is not None and s != d for s, d in zip(shape, a.shape, strict=True)):
-            want = "(" + ", ".join("n" if s is None else str(s) for s in shape) + \
-                   ("," if len(shape) == 1 else "") + ")"
+            s is not None and s != d for s, d in zip(shape, a.shape, strict=True)
+        ):
+            want = (
+                "("
+                + ", ".join("n" if s is None else str(s) for s in shape)
+                + ("," if len(shape) == 1 else "")
+                + ")"
+            )
             fail(who, name, f"to have shape {want}", f"shape {a.shape}", described=True)
     return a
 
@@ -133,12 +173,23 @@ def prng_key(key: Any, name: str, who: str) -> Any:
         if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
             if key.ndim == 0:
                 return key
-            fail(who, name, "to be one PRNG key", f"an array of keys of shape {key.shape}",
-                 ValueError, described=True)
+            fail(
+                who,
+                name,
+                "to be one PRNG key",
+                f"an array of keys of shape {key.shape}",
+                ValueError,
+                described=True,
+            )
         if key.dtype == jnp.uint32 and key.ndim == 1:
             return key
-    fail(who, name, "to be a JAX PRNG key (jax.random.key(seed) or jax.random.PRNGKey(seed))",
-         key, TypeError)
+    fail(
+        who,
+        name,
+        "to be a JAX PRNG key (jax.random.key(seed) or jax.random.PRNGKey(seed))",
+        key,
+        TypeError,
+    )
 
 
 def float_dtype(dtype: Any, name: str, who: str):
@@ -151,13 +202,27 @@ def float_dtype(dtype: Any, name: str, who: str):
     except TypeError:
         fail(who, name, "to be a float dtype (jnp.float32 or jnp.float64)", dtype, TypeError)
     if d.name not in ("float32", "float64"):
-        fail(who, name, "to be a float dtype (jnp.float32 or jnp.float64)", f"dtype {d.name}",
-             TypeError, described=True)
+        fail(
+            who,
+            name,
+            "to be a float dtype (jnp.float32 or jnp.float64)",
+            f"dtype {d.name}",
+            TypeError,
+            described=True,
+        )
     return d
 
 
-def real_number(x: Any, name: str, who: str, *, minimum: float | None = None,
-                strict: bool = True, maximum: float | None = None, why: str = "") -> float:
+def real_number(
+    x: Any,
+    name: str,
+    who: str,
+    *,
+    minimum: float | None = None,
+    strict: bool = True,
+    maximum: float | None = None,
+    why: str = "",
+) -> float:
     """`x` as a Python float: a real number (Python, NumPy or a concrete 0-d array), finite and,
     with `minimum`, above it (`strict`) or at least it, with `maximum` below it (`strict`) or at
     most it. `TypeError` for a string, a bool, an array or a traced value; `ValueError` (plus
@@ -166,9 +231,14 @@ def real_number(x: Any, name: str, who: str, *, minimum: float | None = None,
         fail(who, name, "to be a real number", x, TypeError)
     if isinstance(x, jax.core.Tracer):
         fail(who, name, "to be a static Python number, not a traced value", x, TypeError)
-    if np.ndim(x) != 0 or not (isinstance(x, int | float | np.integer | np.floating) or (
-            isinstance(x, jax.Array | np.ndarray) and jnp.issubdtype(x.dtype, jnp.number)
-            and not jnp.issubdtype(x.dtype, jnp.complexfloating))):
+    if np.ndim(x) != 0 or not (
+        isinstance(x, int | float | np.integer | np.floating)
+        or (
+            isinstance(x, jax.Array | np.ndarray)
+            and jnp.issubdtype(x.dtype, jnp.number)
+            and not jnp.issubdtype(x.dtype, jnp.complexfloating)
+        )
+    ):
         fail(who, name, "to be a real number", x, TypeError)
     value = float(x)
     gt, ge, lt, le = ">", ">=", "<", "<="
@@ -183,8 +253,13 @@ def real_number(x: Any, name: str, who: str, *, minimum: float | None = None,
     if maximum is not None:
         ok = ok and (value < maximum if strict else value <= maximum)
     if not ok:
-        fail(who, name, "to be a finite number" + (" " + " and ".join(bounds) if bounds else ""),
-             f"{value!r}{why}", described=True)
+        fail(
+            who,
+            name,
+            "to be a finite number" + (" " + " and ".join(bounds) if bounds else ""),
+            f"{value!r}{why}",
+            described=True,
+        )
     return value
 
 
@@ -200,8 +275,11 @@ def real_scalar(x: Any, name: str, who: str, dtype=None) -> jax.Array:
         fail(who, name, "to be a real number", x, TypeError)
     if a.ndim != 0:
         fail(who, name, "to be a real scalar", f"shape {a.shape}", described=True)
-    if not jnp.issubdtype(a.dtype, jnp.number) and a.dtype != jnp.bool_ or \
-            jnp.issubdtype(a.dtype, jnp.complexfloating):
+    if (
+        not jnp.issubdtype(a.dtype, jnp.number)
+        and a.dtype != jnp.bool_
+        or jnp.issubdtype(a.dtype, jnp.complexfloating)
+    ):
         fail(who, name, "to be a real number", x, TypeError)
     target = float_dtype(dtype, "dtype", who) if dtype is not None else None
     if target is not None:
@@ -209,8 +287,14 @@ def real_scalar(x: Any, name: str, who: str, dtype=None) -> jax.Array:
     elif not jnp.issubdtype(a.dtype, jnp.floating):
         a = a.astype(jnp.result_type(float))
     elif a.dtype.name in ("float16", "bfloat16"):
-        fail(who, name, "to have dtype float32 or float64 (cast it with .astype(jnp.float32))",
-             f"dtype {a.dtype.name}", TypeError, described=True)
+        fail(
+            who,
+            name,
+            "to have dtype float32 or float64 (cast it with .astype(jnp.float32))",
+            f"dtype {a.dtype.name}",
+            TypeError,
+            described=True,
+        )
     given = concrete_value(x)
     if given is not None:
         if not math.isfinite(float(given)):
@@ -235,10 +319,18 @@ def concrete_finite(a: Any, name: str, who: str) -> None:
     """`ValueError` if `a` is concrete (not traced) and has a NaN or infinite entry. For the
     fields of a constructor, where a runtime check could not be attached to anything."""
     given = concrete_value(a)
-    if given is not None and np.issubdtype(given.dtype, np.number) and \
-            not np.all(np.isfinite(given)):
-        fail(who, name, "to have finite entries", "an array with NaN or infinite entries",
-             described=True)
+    if (
+        given is not None
+        and np.issubdtype(given.dtype, np.number)
+        and not np.all(np.isfinite(given))
+    ):
+        fail(
+            who,
+            name,
+            "to have finite entries",
+            "an array with NaN or infinite entries",
+            described=True,
+        )
 
 
 def flag(x: Any, name: str, who: str) -> bool:
@@ -262,32 +354,58 @@ def path_or_none(x: Any, name: str, who: str) -> Any:
     fail(who, name, "to be a path (str or pathlib.Path) or None", x, TypeError)
 
 
-def energy_per_sample(energy_fn: Any, shape: tuple[int, ...], dtype, who: str, *,
-                      batch: int | None = None, noun: str = "configuration") -> None:
+def energy_per_sample(
+    energy_fn: Any,
+    shape: tuple[int, ...],
+    dtype,
+    who: str,
+    *,
+    batch: int | None = None,
+    noun: str = "configuration",
+) -> None:
     """Trace `energy_fn` once on abstract input: one sample of `shape` or, with `batch`,
     `jax.vmap(energy_fn)` on `batch` samples. It must give one real scalar per sample (an energy
     that returns a vector, or one that sums over a batch itself, is refused before anything
     runs). `noun` names a sample in the messages ("configuration", "point x")."""
     callable_arg(energy_fn, "energy_fn", who)
-    how = ("it is mapped over the samples with jax.vmap" if batch is not None
-           else f"it is called on one {noun.split()[0]} at a time")
-    fn, arg = ((jax.vmap(energy_fn), jax.ShapeDtypeStruct((batch, *shape), dtype))
-               if batch is not None else (energy_fn, jax.ShapeDtypeStruct(shape, dtype)))
+    how = (
+        "it is mapped over the samples with jax.vmap"
+        if batch is not None
+        else f"it is called on one {noun.split()[0]} at a time"
+    )
+    fn, arg = (
+        (jax.vmap(energy_fn), jax.ShapeDtypeStruct((batch, *shape), dtype))
+        if batch is not None
+        else (energy_fn, jax.ShapeDtypeStruct(shape, dtype))
+    )
     try:
         out = jax.eval_shape(fn, arg)
     except Exception as err:
-        raise ValueError(f"{who}: `energy_fn` fails on one {noun} of shape {shape} ({how}): "
-                         f"{type(err).__name__}: {err}") from err
+        raise ValueError(
+            f"{who}: `energy_fn` fails on one {noun} of shape {shape} ({how}): "
+            f"{type(err).__name__}: {err}"
+        ) from err
     expected = f"to return one scalar energy for a {noun} of shape {shape}"
     if not isinstance(out, jax.ShapeDtypeStruct):
         fail(who, "energy_fn", expected, f"a {type(out).__name__}", described=True)
     per_sample = out.shape if batch is None else out.shape[1:]
     if per_sample != () or (batch is not None and out.shape[:1] != (batch,)):
-        fail(who, "energy_fn", f"{expected} ({how}; do not sum over a batch yourself)",
-             f"an output of shape {per_sample} per {noun.split()[0]}", described=True)
+        fail(
+            who,
+            "energy_fn",
+            f"{expected} ({how}; do not sum over a batch yourself)",
+            f"an output of shape {per_sample} per {noun.split()[0]}",
+            described=True,
+        )
     if not (jnp.issubdtype(out.dtype, jnp.floating) or jnp.issubdtype(out.dtype, jnp.integer)):
-        fail(who, "energy_fn", "to return a real energy", f"dtype {out.dtype}", TypeError,
-             described=True)
+        fail(
+            who,
+            "energy_fn",
+            "to return a real energy",
+            f"dtype {out.dtype}",
+            TypeError,
+            described=True,
+        )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -321,8 +439,12 @@ def static_positive(x: Any, name: str, who: str, *, allow_zero: bool = False) ->
     if isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool):
         ok = (x >= 0) if allow_zero else (x > 0)
         if not (ok and math.isfinite(x)):
-            fail(who, name, "to be a " + ("non-negative" if allow_zero else "positive") + " number",
-                 x)
+            fail(
+                who,
+                name,
+                "to be a " + ("non-negative" if allow_zero else "positive") + " number",
+                x,
+            )
         return x
     return positive(x, name, who, allow_zero=allow_zero)
 
@@ -344,8 +466,13 @@ def inverse_temperature(beta: Any, who: str, why_not_zero: str = "", dtype=None)
     if is_concrete(b):
         value = float(b)
         if not (math.isfinite(value) and value > 0):
-            fail(who, "beta", expected, f"{value!r}" + (why_not_zero if value == 0 else ""),
-                 described=True)
+            fail(
+                who,
+                "beta",
+                expected,
+                f"{value!r}" + (why_not_zero if value == 0 else ""),
+                described=True,
+            )
         return beta if dtype is None else b
     return check(b, ~(jnp.isfinite(b) & (b > 0)), f"{who}: expected `beta` {expected}")
 
@@ -364,8 +491,11 @@ def nonzero_finite(a: Any, given: Any, name: str, who: str, expected: str) -> An
 def spins(s: Any, name: str, who: str) -> Any:
     """`s`, with a runtime error unless every entry is +1 or -1 (0/1 occupation numbers are the
     usual mistake: they are not spins)."""
-    return check(s, (s != 1) & (s != -1),
-                 f"{who}: expected `{name}` to hold Ising spins +1 or -1 (not 0/1 occupations)")
+    return check(
+        s,
+        (s != 1) & (s != -1),
+        f"{who}: expected `{name}` to hold Ising spins +1 or -1 (not 0/1 occupations)",
+    )
 
 
 def couplings(j: Any, name: str, who: str, rtol: float | None = None) -> Any:
@@ -380,13 +510,16 @@ def couplings(j: Any, name: str, who: str, rtol: float | None = None) -> Any:
     asymmetric = jnp.max(jnp.abs(j - jt), initial=0) > rtol * size
     diagonal = jnp.max(jnp.abs(jnp.diagonal(j, axis1=-2, axis2=-1)), initial=0) > rtol * size
     return eqx.branched_error_if(
-        j, nonfinite | asymmetric | diagonal,
+        j,
+        nonfinite | asymmetric | diagonal,
         jnp.where(nonfinite, 0, jnp.where(asymmetric, 1, 2)),
-        [f"{who}: `{name}` has NaN or infinite entries",
-         f"{who}: expected `{name}` to be symmetric (J_ij = J_ji), got an asymmetric matrix; pass "
-         "(J + J.T) / 2 if that is the model you mean",
-         f"{who}: expected `{name}` to have a zero diagonal (no self-coupling), got a nonzero "
-         "diagonal"],
+        [
+            f"{who}: `{name}` has NaN or infinite entries",
+            f"{who}: expected `{name}` to be symmetric (J_ij = J_ji), got an asymmetric matrix; "
+            "pass (J + J.T) / 2 if that is the model you mean",
+            f"{who}: expected `{name}` to have a zero diagonal (no self-coupling), got a nonzero "
+            "diagonal",
+        ],
     )
 
 

@@ -189,9 +189,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = [jnp.asarray(a) for a in make_inputs(shapes, args.matrix, args.seed)]
     # An SPD matrix stays SPD along small Hermitian directions.
     kind = {"general": None, "spd": "hermitian"}.get(args.matrix, args.matrix)
-    structure = tuple(
-        kind if a.ndim == 2 and a.shape[0] == a.shape[1] else None for a in inputs
-    )
+    structure = tuple(kind if a.ndim == 2 and a.shape[0] == a.shape[1] else None for a in inputs)
     described = ", ".join(f"{tuple(a.shape)} {a.dtype}" for a in inputs)
     print(
         f"check-grads {args.target}: order {args.order}, "

@@ -23,7 +23,12 @@ HELP = "Coulomb gas in a harmonic trap: ground state with its shells, then HMC a
 
 def add_arguments(parser):
     parser.add_argument(
-        "--particles", "--n", dest="n", type=int, default=20, metavar="N",
+        "--particles",
+        "--n",
+        dest="n",
+        type=int,
+        default=20,
+        metavar="N",
         help="number of particles (default 20)",
     )
     parser.add_argument("--dim", type=int, default=2, help="spatial dimension (default 2)")
@@ -77,10 +82,12 @@ def ground_state_study(n, dim, *, seed=0, starts=32, sharding=None, out=None, lo
     log(f"ground state of N={n} in d={dim}: E0 = {energy:.10f}  ({time.perf_counter() - t0:.1f} s)")
     log(f"  found by {n_best}/{starts} starts; converged {int(jnp.sum(gs.converged))}/{starts}")
     log(f"  virial check: 3 sum|x|^2 = {3 * float(np.sum(x**2)):.10f}")
-    log(f"  shells (inner to outer): {[len(g) for g in groups]}, radii "
-        f"{[round(float(g.mean()), 4) for g in groups]}")
+    log(
+        f"  shells (inner to outer): {[len(g) for g in groups]}, radii "
+        f"{[round(float(g.mean()), 4) for g in groups]}"
+    )
     ev = np.asarray(gs.hessian_eigenvalues)
-    log(f"  Hessian: lowest {np.round(ev[:dim + 3], 6).tolist()}, highest {ev[-1]:.4f}")
+    log(f"  Hessian: lowest {np.round(ev[: dim + 3], 6).tolist()}, highest {ev[-1]:.4f}")
     if out is not None:
         plt = pyplot()
         fig, ax = plt.subplots(figsize=(5, 5))
@@ -94,8 +101,10 @@ def ground_state_study(n, dim, *, seed=0, starts=32, sharding=None, out=None, lo
         else:
             ax.scatter(x[:, 0], np.zeros(n), s=60)
             ax.set_xlabel("$x$")
-        ax.set_title(f"Coulomb gas ground state, N={n}, d={dim}: E0={energy:.6f}\n"
-                     f"shells {[len(g) for g in groups]}")
+        ax.set_title(
+            f"Coulomb gas ground state, N={n}, d={dim}: E0={energy:.6f}\n"
+            f"shells {[len(g) for g in groups]}"
+        )
         path = out / "coulomb_ground_state.png"
         fig.savefig(path, dpi=120, bbox_inches="tight")
         plt.close(fig)
@@ -140,16 +149,33 @@ def sampling_study(
     x0 = x_gs + jax.random.normal(key_init, (chains, n, dim)) / np.sqrt(beta * lam_max)
     checkpoint_dir = None
     if out is not None:
-        params = dict(n=n, dim=dim, beta=beta, chains=chains, steps=steps, seed=seed,
-                      chunk=chunk_steps, leapfrog=leapfrog_steps, step=step_size)
+        params = dict(
+            n=n,
+            dim=dim,
+            beta=beta,
+            chains=chains,
+            steps=steps,
+            seed=seed,
+            chunk=chunk_steps,
+            leapfrog=leapfrog_steps,
+            step=step_size,
+        )
         tag = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
         checkpoint_dir = out / "checkpoints" / f"hmc-{tag}"
-    log(f"HMC at beta={beta}: {chains} chains x {steps} trajectories of {leapfrog_steps} "
-        f"leapfrog steps of {step_size:.4g}")
+    log(
+        f"HMC at beta={beta}: {chains} chains x {steps} trajectories of {leapfrog_steps} "
+        f"leapfrog steps of {step_size:.4g}"
+    )
     t0 = time.perf_counter()
     result = dp.sample(
-        sampler, x0, key=key_run, steps=steps, observable=dp.coulomb_virial,
-        chunk_steps=chunk_steps, checkpoint_dir=checkpoint_dir, progress=progress,
+        sampler,
+        x0,
+        key=key_run,
+        steps=steps,
+        observable=dp.coulomb_virial,
+        chunk_steps=chunk_steps,
+        checkpoint_dir=checkpoint_dir,
+        progress=progress,
         sharding=sharding,
     )
     energies = result.energies[burn_in:]
@@ -161,13 +187,19 @@ def sampling_study(
     log(f"  {time.perf_counter() - t0:.1f} s, acceptance {float(jnp.mean(result.acceptance)):.3f}")
     modes = int(np.sum(np.asarray(gs.hessian_eigenvalues) > 1e-6))
     harmonic = float(gs.energy) + modes / (2 * beta)
-    log(f"  <E> = {float(e.mean):.6f} +- {float(e.error):.6f}   (E0 = {float(gs.energy):.6f}; "
-        f"harmonic approximation E0 + {modes}/(2 beta) = {harmonic:.6f})")
-    log(f"  tau_int(E) = {float(tau.tau):.2f} +- {float(tau.error):.2f} trajectories, "
-        f"ESS = {float(dp.effective_sample_size(energies)):.0f}")
-    log(f"  virial check <2 V_trap - V_Coulomb> = {float(v.mean):.5f} +- {float(v.error):.5f}, "
+    log(
+        f"  <E> = {float(e.mean):.6f} +- {float(e.error):.6f}   (E0 = {float(gs.energy):.6f}; "
+        f"harmonic approximation E0 + {modes}/(2 beta) = {harmonic:.6f})"
+    )
+    log(
+        f"  tau_int(E) = {float(tau.tau):.2f} +- {float(tau.error):.2f} trajectories, "
+        f"ESS = {float(dp.effective_sample_size(energies)):.0f}"
+    )
+    log(
+        f"  virial check <2 V_trap - V_Coulomb> = {float(v.mean):.5f} +- {float(v.error):.5f}, "
         f"exact N d / beta = {exact_v:.5f} ({abs(float(v.mean) - exact_v) / float(v.error):.1f} "
-        "sigma)")
+        "sigma)"
+    )
     if out is not None:
         plt = pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -199,11 +231,20 @@ def run(args) -> int:
         from diffsci.utils import batch_sharding
 
         sharding = batch_sharding()
-    gs = ground_state_study(args.n, args.dim, seed=args.seed, starts=args.starts,
-                            sharding=sharding, out=out)
+    gs = ground_state_study(
+        args.n, args.dim, seed=args.seed, starts=args.starts, sharding=sharding, out=out
+    )
     sampling_study(
-        gs, beta=args.beta, chains=args.chains, steps=args.steps, chunk_steps=args.chunk_steps,
-        leapfrog_steps=args.leapfrog_steps, step_size=args.step_size, burn_in=args.burn_in,
-        seed=args.seed, sharding=sharding, out=out,
+        gs,
+        beta=args.beta,
+        chains=args.chains,
+        steps=args.steps,
+        chunk_steps=args.chunk_steps,
+        leapfrog_steps=args.leapfrog_steps,
+        step_size=args.step_size,
+        burn_in=args.burn_in,
+        seed=args.seed,
+        sharding=sharding,
+        out=out,
     )
     return 0

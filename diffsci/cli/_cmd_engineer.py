@@ -42,7 +42,5 @@ def add_arguments(parser):
 
 def run(args):
     if getattr(args, "_system_run", None) is None:
-        raise SystemExit(
-            "engineer: choose a system, one of: " + ", ".join(sorted(_available()))
-        )
+        raise SystemExit("engineer: choose a system, one of: " + ", ".join(sorted(_available())))
     return args._system_run(args)

@@ -29,8 +29,15 @@ TARGETS = ("gaussian", "ring", "mixture", "ising")
 BETA_C = 0.5 * math.log(1 + math.sqrt(2))
 
 
-def target(name: str, *, length: int = 4, beta: float = BETA_C, width: int = 32, key=None,
-           shift: float = 1.0):
+def target(
+    name: str,
+    *,
+    length: int = 4,
+    beta: float = BETA_C,
+    width: int = 32,
+    key=None,
+    shift: float = 1.0,
+):
     """A target p(x) = exp(-E(x)) / Z with exact ln Z, and a flow potential suited to it.
 
     Returns a dict: `energy`, `dim`, `exact_f` (= -ln Z of E), `description`, `potential`
@@ -59,20 +66,35 @@ def target(name: str, *, length: int = 4, beta: float = BETA_C, width: int = 32,
         energy = dp.ising_hubbard_stratonovich(couplings, beta, shift)
         ln_z = float(dp.kaufman_log_z(beta, length, length))
         key = jax.random.key(0) if key is None else key
-        potential = SpinFlipSymmetric(LatticeConvPotential(
-            (length, length), max(1, width // 4), min(3, length - 1 + length % 2),
-            rotations=True, global_channels=4, key=key))
+        potential = SpinFlipSymmetric(
+            LatticeConvPotential(
+                (length, length),
+                max(1, width // 4),
+                min(3, length - 1 + length % 2),
+                rotations=True,
+                global_channels=4,
+                key=key,
+            )
+        )
         offset = float(energy.offset)
         return {
-            "energy": energy, "dim": length * length, "exact_f": -(ln_z - offset),
+            "energy": energy,
+            "dim": length * length,
+            "exact_f": -(ln_z - offset),
             "description": f"{length}x{length} Ising at beta={beta:.4f} (Hubbard-Stratonovich, "
-                           f"shift {shift:g})",
+            f"shift {shift:g})",
             "potential": potential,
             "physical": lambda f, err: ((f - offset) / beta, err / beta),
         }
     energy, ln_z, description = _toy(name)
-    return {"energy": energy, "dim": 2, "exact_f": -ln_z, "description": description,
-            "potential": None, "physical": lambda f, err: (f, err)}
+    return {
+        "energy": energy,
+        "dim": 2,
+        "exact_f": -ln_z,
+        "description": description,
+        "potential": None,
+        "physical": lambda f, err: (f, err),
+    }
 
 
 def _toy(name):
@@ -113,11 +135,25 @@ def _toy(name):
 SOLVERS = ("rk4", "heun")
 
 
-def flow_study(name: str, *, steps: int = 400, batch: int = 256, width: int = 32,
-               flow_steps: int = 10, lr: float = 2e-2, seed: int = 0, chunk_steps: int = 50,
-               eval_samples: int = 4096, length: int = 4, beta: float = BETA_C,
-               shift: float = 1.0, solver: str = "rk4", exact_max_dim: int = 64,
-               checkpoint_dir=None, progress: bool = True) -> dict:
+def flow_study(
+    name: str,
+    *,
+    steps: int = 400,
+    batch: int = 256,
+    width: int = 32,
+    flow_steps: int = 10,
+    lr: float = 2e-2,
+    seed: int = 0,
+    chunk_steps: int = 50,
+    eval_samples: int = 4096,
+    length: int = 4,
+    beta: float = BETA_C,
+    shift: float = 1.0,
+    solver: str = "rk4",
+    exact_max_dim: int = 64,
+    checkpoint_dir=None,
+    progress: bool = True,
+) -> dict:
     """Train a flow on a target; returns the target, the trained flow, the training curve and
     the final estimates: with the training integrator and ln q integrated along the path
     (`result.estimate`), with ReversibleRK4 at twice the steps (`fine`), and, for
@@ -130,26 +166,46 @@ def flow_study(name: str, *, steps: int = 400, batch: int = 256, width: int = 32
 
     if solver not in SOLVERS:
         raise ValueError(f"flow_study: unknown solver {solver!r}; expected one of {SOLVERS}")
-    tgt = target(name, length=length, beta=beta, width=width, key=jax.random.key(seed),
-                 shift=shift)
-    flow = MongeAmpereFlow(tgt["dim"], tgt["potential"], key=jax.random.key(seed), width=width,
-                           steps=flow_steps,
-                           solver=ReversibleRK4() if solver == "rk4" else ReversibleHeun())
+    tgt = target(name, length=length, beta=beta, width=width, key=jax.random.key(seed), shift=shift)
+    flow = MongeAmpereFlow(
+        tgt["dim"],
+        tgt["potential"],
+        key=jax.random.key(seed),
+        width=width,
+        steps=flow_steps,
+        solver=ReversibleRK4() if solver == "rk4" else ReversibleHeun(),
+    )
     t0 = time.perf_counter()
     result = train_variational(
-        flow, tgt["energy"], 1.0, key=jax.random.key(seed + 1), steps=steps, batch=batch,
-        learning_rate=lr, eval_samples=eval_samples, chunk_steps=chunk_steps,
-        checkpoint_dir=checkpoint_dir, progress=progress,
+        flow,
+        tgt["energy"],
+        1.0,
+        key=jax.random.key(seed + 1),
+        steps=steps,
+        batch=batch,
+        learning_rate=lr,
+        eval_samples=eval_samples,
+        chunk_steps=chunk_steps,
+        checkpoint_dir=checkpoint_dir,
+        progress=progress,
     )
     seconds = time.perf_counter() - t0
-    fine_flow = MongeAmpereFlow(tgt["dim"], result.flow.potential, steps=2 * flow_steps,
-                                solver=ReversibleRK4())
-    fine = flow_free_energy(fine_flow, tgt["energy"], 1.0, key=jax.random.key(seed + 2),
-                            samples=eval_samples)
+    fine_flow = MongeAmpereFlow(
+        tgt["dim"], result.flow.potential, steps=2 * flow_steps, solver=ReversibleRK4()
+    )
+    fine = flow_free_energy(
+        fine_flow, tgt["energy"], 1.0, key=jax.random.key(seed + 2), samples=eval_samples
+    )
     exact = None
     if tgt["dim"] <= exact_max_dim:
-        exact = flow_free_energy(result.flow, tgt["energy"], 1.0, key=jax.random.key(seed + 2),
-                                 samples=eval_samples, exact_log_det=True)
+        exact = flow_free_energy(
+            result.flow,
+            tgt["energy"],
+            1.0,
+            key=jax.random.key(seed + 2),
+            samples=eval_samples,
+            exact_log_det=True,
+        )
     return dict(tgt, target=name, result=result, fine=fine, exact=exact, seconds=seconds)
 
 
@@ -161,10 +217,14 @@ def _deviation(value, exact):
 def report(study: dict) -> str:
     phys = study["physical"]
     exact, _ = phys(study["exact_f"], 0.0)
-    lines = [f"target: {study['description']}; trained in {study['seconds']:.1f} s",
-             f"  exact F = {exact:.6f}"]
-    rows = [("training integrator, ln q integrated", study["result"].estimate),
-            ("ReversibleRK4, 2x steps", study["fine"])]
+    lines = [
+        f"target: {study['description']}; trained in {study['seconds']:.1f} s",
+        f"  exact F = {exact:.6f}",
+    ]
+    rows = [
+        ("training integrator, ln q integrated", study["result"].estimate),
+        ("ReversibleRK4, 2x steps", study["fine"]),
+    ]
     if study.get("exact") is not None:
         rows.append(("training map, exact log-determinant", study["exact"]))
     for label, est in rows:
@@ -196,13 +256,22 @@ def _plot_density_2d(study, plt, path):
     samples = np.asarray(eqx.filter_jit(flow.sample)(jax.random.key(123), 2000))
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharex=True, sharey=True)
     vmax = float(jnp.max(jnp.exp(log_p)))
-    for ax, dens, title in ((axes[0], log_p, "target density p"),
-                            (axes[1], log_q, "flow density q")):
-        ax.imshow(np.exp(np.asarray(dens)).reshape(xx.shape), origin="lower",
-                  extent=(-lim, lim, -lim, lim), cmap="viridis", vmin=0, vmax=vmax)
+    for ax, dens, title in (
+        (axes[0], log_p, "target density p"),
+        (axes[1], log_q, "flow density q"),
+    ):
+        ax.imshow(
+            np.exp(np.asarray(dens)).reshape(xx.shape),
+            origin="lower",
+            extent=(-lim, lim, -lim, lim),
+            cmap="viridis",
+            vmin=0,
+            vmax=vmax,
+        )
         ax.set_title(title)
-    axes[2].contour(xx, yy, np.exp(np.asarray(log_p)).reshape(xx.shape), levels=6,
-                    colors="k", linewidths=0.7)
+    axes[2].contour(
+        xx, yy, np.exp(np.asarray(log_p)).reshape(xx.shape), levels=6, colors="k", linewidths=0.7
+    )
     axes[2].scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.4, color="C3")
     axes[2].set_title("flow samples over contours of p")
     axes[2].set_xlim(-lim, lim)
@@ -251,8 +320,14 @@ def plot_study(study: dict, out) -> list:
     f_is, f_is_err = phys(float(est.importance), float(est.importance_error))
     ax.plot(np.arange(1, len(f_q) + 1), f_q, lw=0.8, label=r"$F_q$ (training batch)")
     ax.axhline(exact, color="k", ls="--", label=r"exact $F$")
-    ax.errorbar([len(f_q)], [f_is], yerr=[f_is_err], fmt="o", color="C3",
-                label=r"importance-sampled $F$ (final)")
+    ax.errorbar(
+        [len(f_q)],
+        [f_is],
+        yerr=[f_is_err],
+        fmt="o",
+        color="C3",
+        label=r"importance-sampled $F$ (final)",
+    )
     span = max(1.0, 0.05 * abs(exact))
     ax.set_ylim(exact - 0.3 * span, exact + span)
     ax.set_xlabel("training step")
@@ -270,19 +345,37 @@ def add_arguments(parser):
     parser.add_argument("--steps", type=int, default=400, help="training steps (400)")
     parser.add_argument("--chunk-steps", type=int, default=50, help="steps per chunk (50)")
     parser.add_argument("--batch", type=int, default=256, help="samples per step (256)")
-    parser.add_argument("--learning-rate", "--lr", dest="lr", type=float, default=2e-2,
-                        metavar="LR", help="Adam learning rate (2e-2)")
-    parser.add_argument("--width", type=int, default=32,
-                        help="hidden units of the potential (32; ising: width // 4 channels)")
-    parser.add_argument("--flow-steps", type=int, default=10,
-                        help="integration steps over t in [0, 1] (10)")
-    parser.add_argument("--eval-samples", type=int, default=4096,
-                        help="samples for the final estimates (4096)")
-    parser.add_argument("--solver", choices=SOLVERS, default="rk4",
-                        help="reversible integrator for training (rk4)")
+    parser.add_argument(
+        "--learning-rate",
+        "--lr",
+        dest="lr",
+        type=float,
+        default=2e-2,
+        metavar="LR",
+        help="Adam learning rate (2e-2)",
+    )
+    parser.add_argument(
+        "--width",
+        type=int,
+        default=32,
+        help="hidden units of the potential (32; ising: width // 4 channels)",
+    )
+    parser.add_argument(
+        "--flow-steps", type=int, default=10, help="integration steps over t in [0, 1] (10)"
+    )
+    parser.add_argument(
+        "--eval-samples", type=int, default=4096, help="samples for the final estimates (4096)"
+    )
+    parser.add_argument(
+        "--solver", choices=SOLVERS, default="rk4", help="reversible integrator for training (rk4)"
+    )
     parser.add_argument("--length", type=int, default=4, help="ising: lattice side L (4)")
-    parser.add_argument("--shift", type=float, default=1.0,
-                        help="ising: Hubbard-Stratonovich shift, lambda_min(K) (1.0)")
+    parser.add_argument(
+        "--shift",
+        type=float,
+        default=1.0,
+        help="ising: Hubbard-Stratonovich shift, lambda_min(K) (1.0)",
+    )
     parser.add_argument("--beta", type=float, default=BETA_C, help="ising: beta (beta_c)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     add_output_argument(parser, "runs/flow")
@@ -295,9 +388,18 @@ def run(args) -> int:
     tag = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
     steps = args.steps
     study = flow_study(
-        args.target, steps=steps, length=args.length, beta=args.beta, batch=args.batch,
-        width=args.width, flow_steps=args.flow_steps, lr=args.lr, seed=args.seed,
-        chunk_steps=args.chunk_steps, shift=args.shift, solver=args.solver,
+        args.target,
+        steps=steps,
+        length=args.length,
+        beta=args.beta,
+        batch=args.batch,
+        width=args.width,
+        flow_steps=args.flow_steps,
+        lr=args.lr,
+        seed=args.seed,
+        chunk_steps=args.chunk_steps,
+        shift=args.shift,
+        solver=args.solver,
         eval_samples=args.eval_samples,
         checkpoint_dir=out / "checkpoints" / f"flow-{args.target}-{tag}",
     )

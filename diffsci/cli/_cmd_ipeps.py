@@ -26,7 +26,12 @@ _DEFAULT_CHI = {1: 1, 2: 12, 3: 27, 4: 36}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--bond-dim", "--d", dest="d", type=int, default=2, metavar="D",
+        "--bond-dim",
+        "--d",
+        dest="d",
+        type=int,
+        default=2,
+        metavar="D",
         help="virtual bond dimension D (default: 2)",
     )
     parser.add_argument(
@@ -45,7 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="heisenberg (default) or tfim: H = -sum ZZ - g sum X (g: --field)",
     )
     parser.add_argument(
-        "--field", "--g", dest="g", type=float, default=3.0, metavar="G",
+        "--field",
+        "--g",
+        dest="g",
+        type=float,
+        default=3.0,
+        metavar="G",
         help="tfim: transverse field g (default 3)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial noise")
@@ -133,8 +143,12 @@ def _heisenberg_start(args, chi, key, out):
         if not path.exists():
             raise SystemExit(f"ipeps: --init {init}: no such file")
         init = jnp.asarray(np.load(path))
-        if (init.ndim != 5 or init.shape[0] != 2 or len(set(init.shape[1:])) != 1
-                or init.shape[1] > args.d):
+        if (
+            init.ndim != 5
+            or init.shape[0] != 2
+            or len(set(init.shape[1:])) != 1
+            or init.shape[1] > args.d
+        ):
             raise SystemExit(
                 f"ipeps: --init {args.init}: expected a site tensor (2, D', D', D', D') with "
                 f"D' <= {args.d}, got shape {init.shape}"
@@ -145,9 +159,16 @@ def _heisenberg_start(args, chi, key, out):
         )
     try:  # the library says what is wrong (published D, D of a warm start, ...)
         a = heisenberg_start(
-            args.d, chi, key=key, noise=args.noise, init=init, steps=args.steps,
-            memory_size=args.lbfgs_memory, checkpoint_dir=out / "checkpoint_smaller",
-            progress=True, patch=args.patch,
+            args.d,
+            chi,
+            key=key,
+            noise=args.noise,
+            init=init,
+            steps=args.steps,
+            memory_size=args.lbfgs_memory,
+            checkpoint_dir=out / "checkpoint_smaller",
+            progress=True,
+            patch=args.patch,
         )
     except ValueError as err:
         raise SystemExit(f"ipeps: --init {args.init}: {err}") from None

@@ -70,8 +70,10 @@ def ising_sampling_study(
         t0 = time.perf_counter()
         thermo = dp.ising_thermodynamics(couplings, beta)
         exact_e, exact_c = float(thermo.energy) / n, float(thermo.specific_heat) / n
-        log(f"exact enumeration of 2^{n} states ({time.perf_counter() - t0:.1f} s): "
-            f"ln Z/N = {float(thermo.log_z) / n:.10f}, E/N = {exact_e:.10f}, C/N = {exact_c:.10f}")
+        log(
+            f"exact enumeration of 2^{n} states ({time.perf_counter() - t0:.1f} s): "
+            f"ln Z/N = {float(thermo.log_z) / n:.10f}, E/N = {exact_e:.10f}, C/N = {exact_c:.10f}"
+        )
     x0 = jax.random.choice(jax.random.key(seed), np.array([-1.0, 1.0]), (chains, n))
     results = {}
     for name in samplers:
@@ -83,14 +85,26 @@ def ising_sampling_study(
             raise ValueError(f"sample-ising: unknown sampler {name!r} (metropolis, wolff)")
         checkpoint_dir = None
         if out is not None:
-            params = dict(sampler=name, length=length, beta=beta, chains=chains, steps=steps,
-                          chunk=chunk_steps, seed=seed)
+            params = dict(
+                sampler=name,
+                length=length,
+                beta=beta,
+                chains=chains,
+                steps=steps,
+                chunk=chunk_steps,
+                seed=seed,
+            )
             tag = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
             checkpoint_dir = out / "checkpoints" / f"{name}-{tag}"
         t0 = time.perf_counter()
         result = dp.sample(
-            sampler, x0, key=jax.random.key(seed + 1), steps=steps, chunk_steps=chunk_steps,
-            checkpoint_dir=checkpoint_dir, progress=progress,
+            sampler,
+            x0,
+            key=jax.random.key(seed + 1),
+            steps=steps,
+            chunk_steps=chunk_steps,
+            checkpoint_dir=checkpoint_dir,
+            progress=progress,
             observable=lambda s: abs(s.mean()),
         )
         seconds = time.perf_counter() - t0
@@ -98,9 +112,11 @@ def ising_sampling_study(
         stats = dp.binning_error(e)
         tau = dp.autocorrelation_time(e)
         results[name] = (result, stats, tau)
-        line = (f"{name:>10}: E/N = {float(stats.mean):.5f} +- {float(stats.error):.5f}, "
-                f"tau_int = {float(tau.tau):.2f} steps, ESS = {float(e.size / (2 * tau.tau)):.0f}, "
-                f"{seconds:.1f} s")
+        line = (
+            f"{name:>10}: E/N = {float(stats.mean):.5f} +- {float(stats.error):.5f}, "
+            f"tau_int = {float(tau.tau):.2f} steps, ESS = {float(e.size / (2 * tau.tau)):.0f}, "
+            f"{seconds:.1f} s"
+        )
         if exact_e is not None:
             sigmas = abs(float(stats.mean) - exact_e) / float(stats.error)
             line += f", {sigmas:.1f} sigma from exact"
@@ -137,8 +153,14 @@ def run(args) -> int:
     out = output_dir(args.out)
     samplers = tuple(s.strip() for s in args.samplers.split(",") if s.strip())
     ising_sampling_study(
-        args.length, args.beta, chains=args.chains, steps=args.steps,
-        chunk_steps=args.chunk_steps, burn_in=args.burn_in, seed=args.seed, samplers=samplers,
+        args.length,
+        args.beta,
+        chains=args.chains,
+        steps=args.steps,
+        chunk_steps=args.chunk_steps,
+        burn_in=args.burn_in,
+        seed=args.seed,
+        samplers=samplers,
         out=out,
     )
     return 0

@@ -25,7 +25,12 @@ def add_arguments(parser):
     )
     parser.add_argument("--length", type=int, default=4, help="ising: lattice side L (default 4)")
     parser.add_argument(
-        "--spins", "--n", dest="n", type=int, default=16, metavar="N",
+        "--spins",
+        "--n",
+        dest="n",
+        type=int,
+        default=16,
+        metavar="N",
         help="sk: number of spins (default 16)",
     )
     parser.add_argument(
@@ -35,7 +40,12 @@ def add_arguments(parser):
     parser.add_argument("--chunk-steps", type=int, default=100, help="steps per chunk (100)")
     parser.add_argument("--batch", type=int, default=512, help="samples per step (512)")
     parser.add_argument(
-        "--learning-rate", "--lr", dest="lr", type=float, default=3e-3, metavar="LR",
+        "--learning-rate",
+        "--lr",
+        dest="lr",
+        type=float,
+        default=3e-3,
+        metavar="LR",
         help="Adam learning rate (3e-3)",
     )
     parser.add_argument("--anneal", type=float, default=0.99, help="annealing factor (0.99)")
@@ -68,8 +78,9 @@ def run(args) -> int:
         t0 = time.perf_counter()
         # ising_exact takes any real scalar; its annotation says Array
         exact = -float(dp.ising_exact(couplings, beta)) / beta  # pyright: ignore[reportArgumentType]
-        print(f"exact F = {exact:.8f} (enumeration of 2^{n} states, "
-              f"{time.perf_counter() - t0:.1f} s)")
+        print(
+            f"exact F = {exact:.8f} (enumeration of 2^{n} states, {time.perf_counter() - t0:.1f} s)"
+        )
     params = vars(args).copy()
     params.pop("out", None)
     params = {k: v for k, v in params.items() if not k.startswith("_")}
@@ -77,20 +88,31 @@ def run(args) -> int:
     energy = lambda s: dp.ising_energy(s, couplings)
     t0 = time.perf_counter()
     result = dp.van_train(
-        energy, n, beta, key=jax.random.key(args.seed + 1),
+        energy,
+        n,
+        beta,
+        key=jax.random.key(args.seed + 1),
         model=dp.VAN(n, key=jax.random.key(args.seed + 2), hidden=(args.width, args.width)),
-        steps=args.steps, batch=args.batch, learning_rate=args.lr, anneal=args.anneal,
-        chunk_steps=args.chunk_steps, checkpoint_dir=out / "checkpoints" / f"van-{tag}",
+        steps=args.steps,
+        batch=args.batch,
+        learning_rate=args.lr,
+        anneal=args.anneal,
+        chunk_steps=args.chunk_steps,
+        checkpoint_dir=out / "checkpoints" / f"van-{tag}",
         progress=True,
     )
     est = result.estimate
     print(f"trained in {time.perf_counter() - t0:.1f} s; {est.num_samples} samples:")
-    print(f"  F_q = {float(est.variational):.8f} +- {float(est.variational_error):.8f}"
-          "   (variational upper bound)")
+    print(
+        f"  F_q = {float(est.variational):.8f} +- {float(est.variational_error):.8f}"
+        "   (variational upper bound)"
+    )
     print(f"  F_IS = {float(est.importance):.8f}   (importance sampled)")
     if exact is not None:
-        print(f"  relative error of F_q: {(float(est.variational) - exact) / abs(exact):.2e}, "
-              f"of F_IS: {(float(est.importance) - exact) / abs(exact):.2e}")
+        print(
+            f"  relative error of F_q: {(float(est.variational) - exact) / abs(exact):.2e}, "
+            f"of F_IS: {(float(est.importance) - exact) / abs(exact):.2e}"
+        )
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     f = np.asarray(result.free_energy)

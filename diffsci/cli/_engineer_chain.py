@@ -24,7 +24,12 @@ def add_arguments(parser):
     )
     parser.add_argument("--steps", type=int, default=60, help="Adam steps (default: 60)")
     parser.add_argument(
-        "--learning-rate", "--lr", dest="lr", type=float, default=0.08, metavar="LR",
+        "--learning-rate",
+        "--lr",
+        dest="lr",
+        type=float,
+        default=0.08,
+        metavar="LR",
         help="Adam learning rate (default: 0.08)",
     )
     parser.add_argument("--periodic", action="store_true", help="periodic chain (default: open)")

@@ -38,7 +38,12 @@ def add_arguments(parser):
     parser.add_argument("--beta", type=float, default=2.0, help="inverse temperature (thermal)")
     parser.add_argument("--steps", type=int, default=300, help="Adam steps (default: 300)")
     parser.add_argument(
-        "--learning-rate", "--lr", dest="lr", type=float, default=0.05, metavar="LR",
+        "--learning-rate",
+        "--lr",
+        dest="lr",
+        type=float,
+        default=0.05,
+        metavar="LR",
         help="Adam learning rate (default: 0.05)",
     )
     parser.add_argument("--print-every", type=int, default=50, help="progress every N steps")

@@ -49,8 +49,13 @@ def standard_normal_log_prob(x: Float[Array, "... D"]) -> Float[Array, "..."]:
     who = "standard_normal_log_prob"
     x = float_array(x, "x", who)
     if x.ndim < 1:
-        fail(who, "x", "to be an array of rank >= 1 (points along the last axis)",
-             f"shape {x.shape}", described=True)
+        fail(
+            who,
+            "x",
+            "to be an array of rank >= 1 (points along the last axis)",
+            f"shape {x.shape}",
+            described=True,
+        )
     return _normal_log_prob(finite(x, "x", who))
 
 
@@ -111,8 +116,13 @@ def _check_potential(potential, dim, dtype, who):
         ) from err
     if not (isinstance(out, jax.ShapeDtypeStruct) and out.shape == ()):
         got = f"shape {out.shape}" if isinstance(out, jax.ShapeDtypeStruct) else "a pytree"
-        fail(who, "potential", f"to return a scalar phi(x, t) for x of shape ({dim},)", got,
-             described=True)
+        fail(
+            who,
+            "potential",
+            f"to return a scalar phi(x, t) for x of shape ({dim},)",
+            got,
+            described=True,
+        )
 
 
 class MongeAmpereFlow(eqx.Module):
@@ -235,19 +245,39 @@ class MongeAmpereFlow(eqx.Module):
         if not self.t_final > 0:
             fail(who, "t_final", "to be a positive finite number", self.t_final)
         if not isinstance(self.divergence, AbstractDivergence):
-            fail(who, "divergence", "to be an AbstractDivergence (ExactLaplacian(), "
-                 "Hutchinson(...))", self.divergence, TypeError)
+            fail(
+                who,
+                "divergence",
+                "to be an AbstractDivergence (ExactLaplacian(), Hutchinson(...))",
+                self.divergence,
+                TypeError,
+            )
         if isinstance(self.solver, AbstractReversibleSolver):
             if self.solver.separable:
-                fail(who, "solver", "to be a solver for a general ODE (ReversibleHeun(), "
-                     "ReversibleRK4()); a separable Hamiltonian integrator needs a (q, p) state",
-                     self.solver, TypeError)
+                fail(
+                    who,
+                    "solver",
+                    "to be a solver for a general ODE (ReversibleHeun(), "
+                    "ReversibleRK4()); a separable Hamiltonian integrator needs a (q, p) state",
+                    self.solver,
+                    TypeError,
+                )
         elif not _is_diffrax_solver(self.solver):
-            fail(who, "solver", "to be a solver of diffsci.ode (ReversibleHeun(), "
-                 "ReversibleRK4())", self.solver, TypeError)
+            fail(
+                who,
+                "solver",
+                "to be a solver of diffsci.ode (ReversibleHeun(), ReversibleRK4())",
+                self.solver,
+                TypeError,
+            )
         if not isinstance(self.adjoint, AbstractAdjoint):
-            fail(who, "adjoint", "to be a diffsci.ode adjoint (ReversibleAdjoint(), "
-                 "DirectAdjoint(), ...)", self.adjoint, TypeError)
+            fail(
+                who,
+                "adjoint",
+                "to be a diffsci.ode adjoint (ReversibleAdjoint(), DirectAdjoint(), ...)",
+                self.adjoint,
+                TypeError,
+            )
         _check_potential(self.potential, self.dim, self._dtype(), who)
 
     def _dtype(self):
@@ -266,8 +296,13 @@ class MongeAmpereFlow(eqx.Module):
 
     def _solve(self, y0, ts, probes):
         ys = odeint(
-            _Field(self.divergence), y0, ts, (self.potential, probes),
-            solver=self.solver, adjoint=self.adjoint, steps_per_save=self.steps,
+            _Field(self.divergence),
+            y0,
+            ts,
+            (self.potential, probes),
+            solver=self.solver,
+            adjoint=self.adjoint,
+            steps_per_save=self.steps,
         )
         return ys[0][-1], ys[1][-1]
 
@@ -275,8 +310,13 @@ class MongeAmpereFlow(eqx.Module):
         who = f"MongeAmpereFlow.{what}"
         x = float_array(x, name, who)
         if x.ndim not in (1, 2) or x.shape[-1] != self.dim:
-            fail(who, name, f"to have shape (n, {self.dim}) or ({self.dim},)", f"shape {x.shape}",
-                 described=True)
+            fail(
+                who,
+                name,
+                f"to have shape (n, {self.dim}) or ({self.dim},)",
+                f"shape {x.shape}",
+                described=True,
+            )
         return finite(x, name, who)
 
     def _key_and_num(self, key, num, what):
@@ -401,8 +441,15 @@ class MongeAmpereFlow(eqx.Module):
     def _map(self, z):
         """`transform` of one point, unchecked."""
         ts = np.array([0.0, self.t_final])
-        return odeint(_GradientField(), z, ts, self.potential, solver=self.solver,
-                      adjoint=DirectAdjoint(), steps_per_save=self.steps)[-1]
+        return odeint(
+            _GradientField(),
+            z,
+            ts,
+            self.potential,
+            solver=self.solver,
+            adjoint=DirectAdjoint(),
+            steps_per_save=self.steps,
+        )[-1]
 
     def sample_and_exact_log_prob(
         self, key: PRNGKeyArray, num: int
@@ -451,7 +498,8 @@ class MongeAmpereFlow(eqx.Module):
         jac, x = jax.vmap(jax.jacfwd(one, has_aux=True))(z)
         sign, log_det = jnp.linalg.slogdet(jac)
         log_det = eqx.error_if(
-            log_det, jnp.any(sign <= 0),
+            log_det,
+            jnp.any(sign <= 0),
             "MongeAmpereFlow.sample_and_exact_log_prob: the discrete map has a non-positive "
             "Jacobian determinant, so it is not one-to-one at this step size; use more `steps`",
         )

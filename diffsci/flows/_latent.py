@@ -103,8 +103,13 @@ class IntegratedLogDet(AbstractLogDet):
             )
         y0 = (z[None], jnp.zeros((1,), z.dtype))
         xs, ells = odeint(
-            _Field(flow.divergence), y0, _ts(flow), (flow.potential, None),
-            solver=flow.solver, adjoint=DirectAdjoint(), steps_per_save=flow.steps,
+            _Field(flow.divergence),
+            y0,
+            _ts(flow),
+            (flow.potential, None),
+            solver=flow.solver,
+            adjoint=DirectAdjoint(),
+            steps_per_save=flow.steps,
         )
         # d ell/dt = -laplacian, ell(0) = 0: ell(T) = -int laplacian dt = -log det
         return xs[-1, 0], -ells[-1, 0]
@@ -142,12 +147,12 @@ class LatentEnergy(eqx.Module):
         if not callable(self.energy_fn):
             raise TypeError(f"{who}: energy_fn must be callable, got {self.energy_fn!r}")
         if not isinstance(self.log_det, AbstractLogDet):
-            raise TypeError(f"{who}: log_det must be an AbstractLogDet (JacobianLogDet(), "
-                            f"IntegratedLogDet()), got {self.log_det!r}")
-        if jnp.ndim(self.beta) != 0:
-            raise ValueError(
-                f"{who}: beta must be a real scalar, got shape {jnp.shape(self.beta)}"
+            raise TypeError(
+                f"{who}: log_det must be an AbstractLogDet (JacobianLogDet(), "
+                f"IntegratedLogDet()), got {self.log_det!r}"
             )
+        if jnp.ndim(self.beta) != 0:
+            raise ValueError(f"{who}: beta must be a real scalar, got shape {jnp.shape(self.beta)}")
         if isinstance(self.log_det, IntegratedLogDet) and self.flow.divergence.needs_key:
             raise ValueError(
                 f"{who}: IntegratedLogDet needs a deterministic divergence, but the flow's "
@@ -255,5 +260,7 @@ def latent_energy(
     return LatentEnergy(flow, energy_fn, beta_arr.astype(flow._dtype()), log_det)
 
 
-_BETA_ZERO = (": at beta = 0 the target exp(-beta E) = 1 has no normalizable density on R^D, "
-              "so there is nothing to sample")
+_BETA_ZERO = (
+    ": at beta = 0 the target exp(-beta E) = 1 has no normalizable density on R^D, "
+    "so there is nothing to sample"
+)

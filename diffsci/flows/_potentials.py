@@ -115,8 +115,15 @@ class OneLayerPotential(AbstractPotential):
     lin: Float[Array, " D"]
     activation: str = eqx.field(static=True)
 
-    def __init__(self, dim: int, width: int = 32, *, activation: str = "softplus",
-                 key: PRNGKeyArray, dtype=None):
+    def __init__(
+        self,
+        dim: int,
+        width: int = 32,
+        *,
+        activation: str = "softplus",
+        key: PRNGKeyArray,
+        dtype=None,
+    ):
         who = "OneLayerPotential"
         dim = static_int(dim, "dim", who, minimum=1)
         width = static_int(width, "width", who, minimum=0)
@@ -169,8 +176,13 @@ class SpinFlipSymmetric(AbstractPotential):
 
     def __check_init__(self):
         if not callable(self.inner):
-            fail("SpinFlipSymmetric", "inner", "to be a callable potential g(x, t)", self.inner,
-                 TypeError)
+            fail(
+                "SpinFlipSymmetric",
+                "inner",
+                "to be a callable potential g(x, t)",
+                self.inner,
+                TypeError,
+            )
 
     def __call__(self, x, t):
         return self.inner(x, t) + self.inner(-x, t)
@@ -215,8 +227,15 @@ class PermutationInvariantPotential(AbstractPotential):
     num_particles: int = eqx.field(static=True)
     particle_dim: int = eqx.field(static=True)
 
-    def __init__(self, num_particles: int, particle_dim: int, width: int = 16, *,
-                 key: PRNGKeyArray, dtype=None):
+    def __init__(
+        self,
+        num_particles: int,
+        particle_dim: int,
+        width: int = 16,
+        *,
+        key: PRNGKeyArray,
+        dtype=None,
+    ):
         who = "PermutationInvariantPotential"
         num_particles = static_int(num_particles, "num_particles", who, minimum=1)
         particle_dim = static_int(particle_dim, "particle_dim", who, minimum=1)
@@ -224,10 +243,12 @@ class PermutationInvariantPotential(AbstractPotential):
         prng_key(key, "key", who)
         dtype = float_dtype(dtype, "dtype", who)
         k1, k2 = jr.split(key)
-        self.h = eqx.nn.MLP(particle_dim + 1, width, width, 1, activation=jax.nn.softplus,
-                            key=k1, dtype=dtype)
-        rho = eqx.nn.MLP(width + 1, "scalar", width, 1, activation=jax.nn.softplus, key=k2,
-                         dtype=dtype)
+        self.h = eqx.nn.MLP(
+            particle_dim + 1, width, width, 1, activation=jax.nn.softplus, key=k1, dtype=dtype
+        )
+        rho = eqx.nn.MLP(
+            width + 1, "scalar", width, 1, activation=jax.nn.softplus, key=k2, dtype=dtype
+        )
         # start near the identity map
         self.rho = eqx.tree_at(lambda m: m.layers[-1].weight, rho, rho.layers[-1].weight * 0.1)
         self.q = jnp.zeros((), dtype)
@@ -302,25 +323,48 @@ class LatticeConvPotential(AbstractPotential):
     activation: str = eqx.field(static=True)
     rotations: bool = eqx.field(static=True)
 
-    def __init__(self, shape: tuple[int, int], channels: int = 4, kernel_size: int = 3, *,
-                 activation: str = "softplus", rotations: bool = False,
-                 global_channels: int = 0, key: PRNGKeyArray, dtype=None):
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        channels: int = 4,
+        kernel_size: int = 3,
+        *,
+        activation: str = "softplus",
+        rotations: bool = False,
+        global_channels: int = 0,
+        key: PRNGKeyArray,
+        dtype=None,
+    ):
         who = "LatticeConvPotential"
         if not isinstance(shape, tuple | list) or len(shape) != 2:
-            fail(who, "shape", "to be a pair (L1, L2)", repr(shape), ValueError if isinstance(
-                shape, tuple | list) else TypeError, described=True)
-        shape = (static_int(shape[0], "shape", who, minimum=1),
-                 static_int(shape[1], "shape", who, minimum=1))
+            fail(
+                who,
+                "shape",
+                "to be a pair (L1, L2)",
+                repr(shape),
+                ValueError if isinstance(shape, tuple | list) else TypeError,
+                described=True,
+            )
+        shape = (
+            static_int(shape[0], "shape", who, minimum=1),
+            static_int(shape[1], "shape", who, minimum=1),
+        )
         channels = static_int(channels, "channels", who, minimum=1)
         kernel_size = static_int(kernel_size, "kernel_size", who, minimum=1)
         if kernel_size % 2 != 1 or kernel_size > min(shape):
-            fail(who, "kernel_size", f"to be odd and at most min(shape) = {min(shape)}",
-                 kernel_size)
+            fail(
+                who, "kernel_size", f"to be odd and at most min(shape) = {min(shape)}", kernel_size
+            )
         _check_activation(activation, who)
         rotations = flag(rotations, "rotations", who)
         if rotations and shape[0] != shape[1]:
-            fail(who, "shape", "to be a square lattice (L1 = L2) with rotations=True",
-                 f"{shape}", described=True)
+            fail(
+                who,
+                "shape",
+                "to be a square lattice (L1 = L2) with rotations=True",
+                f"{shape}",
+                described=True,
+            )
         g = static_int(global_channels, "global_channels", who, minimum=0)
         prng_key(key, "key", who)
         dtype = float_dtype(dtype, "dtype", who)
@@ -384,15 +428,19 @@ class LatticeConvPotential(AbstractPotential):
     def _global(self, x, t):
         """sigma, sigma', sigma'' of w_g M + c_g + d_g t, M = sum(x) / sqrt(D)."""
         mode = jnp.sum(x) / math.sqrt(x.size)
-        return _ACTIVATIONS[self.activation](self.global_w * mode + self.global_b
-                                             + self.global_e * t)
+        return _ACTIVATIONS[self.activation](
+            self.global_w * mode + self.global_b + self.global_e * t
+        )
 
     def __call__(self, x, t):
         z, _ = self._pre(x, t)
         s, _, _ = _ACTIVATIONS[self.activation](z)
         g, _, _ = self._global(x, t)
-        return (jnp.dot(self.a, jnp.sum(s, axis=1)) + 0.5 * self.q * jnp.sum(x**2)
-                + jnp.dot(self.global_a, g))
+        return (
+            jnp.dot(self.a, jnp.sum(s, axis=1))
+            + 0.5 * self.q * jnp.sum(x**2)
+            + jnp.dot(self.global_a, g)
+        )
 
     @property
     def has_analytic_laplacian(self) -> bool:
@@ -416,6 +464,9 @@ class LatticeConvPotential(AbstractPotential):
         # the offsets are distinct modulo the sides (kernel_size <= min(shape)), so each row of
         # M_c holds each tap once and the Hessian's diagonal is sum_s sigma'' |K_c|^2
         norms = jnp.sum(kernels**2, axis=(1, 2))
-        lap = (jnp.dot(self.a * norms, jnp.sum(d2s, axis=1)) + self.q * x.size
-               + jnp.dot(self.global_a * d2g, self.global_w**2))
+        lap = (
+            jnp.dot(self.a * norms, jnp.sum(d2s, axis=1))
+            + self.q * x.size
+            + jnp.dot(self.global_a * d2g, self.global_w**2)
+        )
         return grad, lap

@@ -107,8 +107,10 @@ def _check_transform(transform, data, dim):
 
 _SCHEDULES = ("constant", "cosine")
 
-_BETA_ZERO_F = (": the free energy F = -ln Z / beta diverges at infinite temperature (beta = 0), "
-                "and for a flow on R^D the target exp(-beta E) = 1 is not normalizable there")
+_BETA_ZERO_F = (
+    ": the free energy F = -ln Z / beta diverges at infinite temperature (beta = 0), "
+    "and for a flow on R^D the target exp(-beta E) = 1 is not normalizable there"
+)
 _BETA_ZERO_TRAIN = (
     ": at beta = 0 the target exp(-beta E) = 1 is not normalizable on R^D; the objective that "
     "remains, beta F_q = <ln q>, is the negative entropy of the flow, which has no minimum (the "
@@ -147,12 +149,19 @@ def _key_list(key):
 
 def _check_flow(flow, who):
     if not isinstance(flow, MongeAmpereFlow):
-        fail(who, "flow", "to be a MongeAmpereFlow", f"an object of type {type(flow).__name__}",
-             TypeError, described=True)
+        fail(
+            who,
+            "flow",
+            "to be a MongeAmpereFlow",
+            f"an object of type {type(flow).__name__}",
+            TypeError,
+            described=True,
+        )
 
 
-def _check_run(who, key, steps, batch, learning_rate, schedule, chunk_steps, checkpoint_dir,
-               progress):
+def _check_run(
+    who, key, steps, batch, learning_rate, schedule, chunk_steps, checkpoint_dir, progress
+):
     """The arguments that both trainers share, checked before anything runs."""
     prng_key(key, "key", who)
     steps = static_int(steps, "steps", who, minimum=1)
@@ -166,8 +175,19 @@ def _check_run(who, key, steps, batch, learning_rate, schedule, chunk_steps, che
     return steps, batch, learning_rate, chunk_steps
 
 
-def _train(flow, loss, key, steps, learning_rate, chunk_steps, checkpoint_dir, progress, desc,
-           metadata, schedule="constant"):
+def _train(
+    flow,
+    loss,
+    key,
+    steps,
+    learning_rate,
+    chunk_steps,
+    checkpoint_dir,
+    progress,
+    desc,
+    metadata,
+    schedule="constant",
+):
     params, static = eqx.partition(flow, eqx.is_inexact_array)
     opt_state = _optimizer(learning_rate, schedule, steps).init(params)
     chunk = steps if chunk_steps is None else chunk_steps
@@ -175,19 +195,43 @@ def _train(flow, loss, key, steps, learning_rate, chunk_steps, checkpoint_dir, p
 
     def run_chunk(carry, i):
         count = min(chunk, steps - i * chunk)
-        return _train_chunk(carry, static, loss, key, float(learning_rate), schedule, steps,
-                            jnp.asarray(i * chunk, jnp.int32), count)
+        return _train_chunk(
+            carry,
+            static,
+            loss,
+            key,
+            float(learning_rate),
+            schedule,
+            steps,
+            jnp.asarray(i * chunk, jnp.int32),
+            count,
+        )
 
     carry = (params, opt_state)
     if num_chunks == 1 and checkpoint_dir is None and not progress:
         carry, losses = run_chunk(carry, 0)
     else:
-        meta = dict(metadata, steps=steps, chunk_steps=chunk, learning_rate=learning_rate,
-                    schedule=schedule, key=_key_list(key), flow_steps=flow.steps,
-                    t_final=flow.t_final, dim=flow.dim, flow=flow, loss=loss)
+        meta = dict(
+            metadata,
+            steps=steps,
+            chunk_steps=chunk,
+            learning_rate=learning_rate,
+            schedule=schedule,
+            key=_key_list(key),
+            flow_steps=flow.steps,
+            t_final=flow.t_final,
+            dim=flow.dim,
+            flow=flow,
+            loss=loss,
+        )
         carry, losses = run_chunked(
-            run_chunk, carry, num_chunks=num_chunks, checkpoint_dir=checkpoint_dir,
-            metadata=meta, progress=progress, desc=desc,
+            run_chunk,
+            carry,
+            num_chunks=num_chunks,
+            checkpoint_dir=checkpoint_dir,
+            metadata=meta,
+            progress=progress,
+            desc=desc,
             postfix=lambda c, out: {"loss": f"{float(out[-1]):.5f}"},
         )
     return eqx.combine(carry[0], static), losses
@@ -250,8 +294,10 @@ def flow_free_energy(
     exact_log_det = flag(exact_log_det, "exact_log_det", who)
     per = min(samples, batch)
     num = -(-samples // per)
-    out = [_sample_scored(flow, energy_fn, jr.fold_in(key, b), per, bool(exact_log_det))
-           for b in range(num)]
+    out = [
+        _sample_scored(flow, energy_fn, jr.fold_in(key, b), per, bool(exact_log_det))
+        for b in range(num)
+    ]
     energies = jnp.concatenate([e for e, _ in out])[:samples]
     log_q = jnp.concatenate([q for _, q in out])[:samples]
     return variational_free_energy(energies, log_q, beta)
@@ -317,16 +363,31 @@ def train_variational(
     energy_per_point(energy_fn, flow.dim, flow._dtype(), who)
     beta = float(beta_value(beta, who, _BETA_ZERO_TRAIN))
     steps, batch, learning_rate, chunk_steps = _check_run(
-        who, key, steps, batch, learning_rate, schedule, chunk_steps, checkpoint_dir, progress)
+        who, key, steps, batch, learning_rate, schedule, chunk_steps, checkpoint_dir, progress
+    )
     eval_samples = static_int(eval_samples, "eval_samples", who, minimum=0)
     if eval_samples == 1:
-        fail(who, "eval_samples", "to be 0 (no final estimate) or >= 2 (an error bar needs two)",
-             eval_samples)
+        fail(
+            who,
+            "eval_samples",
+            "to be 0 (no final estimate) or >= 2 (an error bar needs two)",
+            eval_samples,
+        )
     k_train, k_eval = jr.split(key)
     loss = _VariationalLoss(energy_fn, beta, batch)
-    flow, losses = _train(flow, loss, k_train, steps, learning_rate, chunk_steps,
-                          checkpoint_dir, progress, "train_variational",
-                          {"beta": beta, "batch": batch}, schedule)
+    flow, losses = _train(
+        flow,
+        loss,
+        k_train,
+        steps,
+        learning_rate,
+        chunk_steps,
+        checkpoint_dir,
+        progress,
+        "train_variational",
+        {"beta": beta, "batch": batch},
+        schedule,
+    )
     estimate = None
     if eval_samples:
         estimate = flow_free_energy(flow, energy_fn, beta, key=k_eval, samples=eval_samples)
@@ -379,7 +440,8 @@ def train_likelihood(
     who = "train_likelihood"
     _check_flow(flow, who)
     steps, batch, learning_rate, chunk_steps = _check_run(
-        who, key, steps, batch, learning_rate, schedule, chunk_steps, checkpoint_dir, progress)
+        who, key, steps, batch, learning_rate, schedule, chunk_steps, checkpoint_dir, progress
+    )
     data = float_array(data, "data", who, dtype=flow._dtype())
     if data.ndim != 2 or data.shape[1] != flow.dim or data.shape[0] < batch:
         raise ValueError(
@@ -393,6 +455,17 @@ def train_likelihood(
     metadata: dict[str, Any] = {"batch": batch, "num_data": int(data.shape[0])}
     if transform is not None:
         metadata["transform"] = getattr(transform, "__name__", type(transform).__name__)
-    flow, losses = _train(flow, loss, key, steps, learning_rate, chunk_steps, checkpoint_dir,
-                          progress, "train_likelihood", metadata, schedule)
+    flow, losses = _train(
+        flow,
+        loss,
+        key,
+        steps,
+        learning_rate,
+        chunk_steps,
+        checkpoint_dir,
+        progress,
+        "train_likelihood",
+        metadata,
+        schedule,
+    )
     return FlowTrainResult(flow=flow, loss=losses, estimate=None)

@@ -32,8 +32,8 @@ def as_square_matrix(a, name: str, who: str) -> Array:
     if a.dtype.name not in _SUPPORTED:
         raise TypeError(
             f"{who}: expected `{name}` of dtype float32, float64, complex64 or complex128, got "
-            f"{a.dtype.name}" + (" (cast it with .astype(jnp.float32))" if a.dtype.kind == "f"
-                                 else "")
+            f"{a.dtype.name}"
+            + (" (cast it with .astype(jnp.float32))" if a.dtype.kind == "f" else "")
         )
     if a.ndim < 2:
         raise ValueError(
@@ -41,9 +41,7 @@ def as_square_matrix(a, name: str, who: str) -> Array:
             f"{a.shape}"
         )
     if a.shape[-1] != a.shape[-2]:
-        raise ValueError(
-            f"{who}: expected `{name}` to be a square matrix, got shape {a.shape}"
-        )
+        raise ValueError(f"{who}: expected `{name}` to be a square matrix, got shape {a.shape}")
     return a
 
 

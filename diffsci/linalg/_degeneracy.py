@@ -71,8 +71,14 @@ def default_rtol(size: int, dtype) -> float:
     try:
         eps = float(jnp.finfo(jnp.dtype(dtype)).eps)
     except (TypeError, ValueError):
-        fail("default_rtol", "dtype", "to be a floating or complex dtype",
-             getattr(dtype, "__name__", repr(dtype)), TypeError, described=True)
+        fail(
+            "default_rtol",
+            "dtype",
+            "to be a floating or complex dtype",
+            getattr(dtype, "__name__", repr(dtype)),
+            TypeError,
+            described=True,
+        )
     return 100.0 * math.sqrt(max(size, 1)) * eps
 
 
@@ -203,9 +209,7 @@ class LorentzianBroadening(AbstractDegeneracyPolicy):
 
     def __check_init__(self):
         if not (isinstance(self.width, (int, float)) and self.width > 0):
-            raise ValueError(
-                f"LorentzianBroadening: expected a positive width, got {self.width!r}"
-            )
+            raise ValueError(f"LorentzianBroadening: expected a positive width, got {self.width!r}")
 
     def tolerance(self, scale, size, dtype):
         return degeneracy_tolerance(scale, size, dtype, self.rtol, self.atol)

@@ -532,9 +532,17 @@ def eigsh(
     lam, Psi = _attach(mv, cfg, params, lax.stop_gradient(lam0), lax.stop_gradient(Psi0))
     result = RESULTS.where(converged, RESULTS.successful, RESULTS.max_steps_reached)
     if throw:
-        lam, Psi = raise_if_failed((lam, Psi), result, "eigsh", {"max_steps_reached": (
-            "Lanczos did not converge: increase `max_iters` or `ncv`, loosen `tol`, or pass "
-            "throw=False and inspect `result.residual_norms`")})
+        lam, Psi = raise_if_failed(
+            (lam, Psi),
+            result,
+            "eigsh",
+            {
+                "max_steps_reached": (
+                    "Lanczos did not converge: increase `max_iters` or `ncv`, loosen `tol`, or "
+                    "pass throw=False and inspect `result.residual_norms`"
+                )
+            },
+        )
     return EigshResult(
         eigenvalues=lam,
         eigenvectors=Psi,
@@ -542,4 +550,3 @@ def eigsh(
         iterations=iters,
         result=result,
     )
-

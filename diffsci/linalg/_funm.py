@@ -409,9 +409,7 @@ def band_energy(
 
     **Returns:** $E_k$, real, shape `(...)`.
     """
-    a = hermitian_part(
-        as_square_matrix(a, "a", "band_energy"), "a", "band_energy", hermitian_rtol
-    )
+    a = hermitian_part(as_square_matrix(a, "a", "band_energy"), "a", "band_energy", hermitian_rtol)
     k = _check_k(k, a.shape[-1], "band_energy")
     return _band_energy(a, k, check_gap)
 

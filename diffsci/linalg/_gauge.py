@@ -78,9 +78,7 @@ def measure_gauge_dependence(
     gauge = jnp.sqrt(jnp.sum(jnp.where(block, jnp.abs(anti) ** 2, 0.0), axis=(-2, -1)))
     spread = jnp.abs(w_bar[..., :, None] - w_bar[..., None, :])
     splitting = jnp.max(jnp.where(pairs, spread, 0.0), axis=(-2, -1), initial=0)
-    scale = jnp.sqrt(jnp.sum(jnp.abs(m) ** 2, axis=(-2, -1))) + jnp.sqrt(
-        jnp.sum(w_bar**2, axis=-1)
-    )
+    scale = jnp.sqrt(jnp.sum(jnp.abs(m) ** 2, axis=(-2, -1))) + jnp.sqrt(jnp.sum(w_bar**2, axis=-1))
     return GaugeDependence(
         gauge=gauge, splitting=splitting, scale=scale, degenerate=jnp.any(pairs, axis=(-2, -1))
     )
@@ -119,8 +117,13 @@ def gauge_dependence(
     not beyond.
     """
     if not callable(loss):
-        fail("gauge_dependence", "loss", "to be a function loss(w, v) of the eigenpairs", loss,
-             TypeError)
+        fail(
+            "gauge_dependence",
+            "loss",
+            "to be a function loss(w, v) of the eigenpairs",
+            loss,
+            TypeError,
+        )
     if degeneracy is None:
         degeneracy = MaskDegeneracies()
     a, b, check = _prepare(a, b, "gauge_dependence", None)

@@ -75,8 +75,7 @@ def _check_drift_tol(tol, who):
     except TypeError:
         ok = False
     if not ok:
-        fail(who, "drift_tol", "to be a positive number (math.inf disables the check) or None",
-             tol)
+        fail(who, "drift_tol", "to be a positive number (math.inf disables the check) or None", tol)
 
 
 def _drift_tol_value(tol, dtype):
@@ -112,8 +111,9 @@ def _reversible_solve_fwd(perturbed, vjp_arg, solver, n, progress, every, drift_
 
 
 @_reversible_solve.def_bwd
-def _reversible_solve_bwd(residuals, ct_ys, perturbed, vjp_arg, solver, n, progress, every,
-                          drift_tol):
+def _reversible_solve_bwd(
+    residuals, ct_ys, perturbed, vjp_arg, solver, n, progress, every, drift_tol
+):
     final_state, anchors = residuals
     y0, ts, f, args = as_arrays(vjp_arg)
     num = ts.shape[0]
@@ -237,7 +237,15 @@ class AnchoredReversibleAdjoint(AbstractAdjoint):
 
     def solve(self, solver, f, y0, ts, args, n, progress):
         return _reversible(
-            self, "AnchoredReversibleAdjoint", solver, f, y0, ts, args, n, progress,
+            self,
+            "AnchoredReversibleAdjoint",
+            solver,
+            f,
+            y0,
+            ts,
+            args,
+            n,
+            progress,
             int(self.every),
         )
 
@@ -333,9 +341,7 @@ class BacksolveAdjoint(AbstractAdjoint):
     supports_forward_mode: ClassVar[bool] = False
 
     def solve(self, solver, f, y0, ts, args, n, progress):
-        if isinstance(solver, AbstractReversibleSolver) and not isinstance(
-            solver, ReversibleHeun
-        ):
+        if isinstance(solver, AbstractReversibleSolver) and not isinstance(solver, ReversibleHeun):
             raise TypeError(
                 f"BacksolveAdjoint cannot use {type(solver).__name__}: it runs diffrax's own "
                 "solvers on the augmented adjoint system (use ReversibleHeun, which maps to "

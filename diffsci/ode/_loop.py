@@ -209,12 +209,14 @@ def backward(solver, f, args, y0, ts, n, final_state, anchors, anchor_every, ct_
 
 
 def _vdot(a, b):
-    return sum(jnp.vdot(x, y).real for x, y in zip(jtu.tree_leaves(a), jtu.tree_leaves(b),
-                                                    strict=True))
+    return sum(
+        jnp.vdot(x, y).real for x, y in zip(jtu.tree_leaves(a), jtu.tree_leaves(b), strict=True)
+    )
 
 
-def backward_reversible_heun(f, args, y0, ts, n, final_state, anchors, anchor_every, ct_ys,
-                             progress):
+def backward_reversible_heun(
+    f, args, y0, ts, n, final_state, anchors, anchor_every, ct_ys, progress
+):
     r"""The backward sweep of `backward`, specialised to `ReversibleHeun` so that each step
     costs one evaluation of `f` with its linearization and one transposed product.
 

@@ -198,8 +198,14 @@ def odeint(
             f"got {adjoint!r}"
         )
     if not isinstance(solver, AbstractReversibleSolver | diffrax.AbstractSolver):
-        fail("odeint", "solver", "to be a solver (ReversibleHeun(), ReversibleRK4(), Leapfrog(), "
-             "Yoshida4(), or a diffrax solver with a diffrax-based adjoint)", solver, TypeError)
+        fail(
+            "odeint",
+            "solver",
+            "to be a solver (ReversibleHeun(), ReversibleRK4(), Leapfrog(), "
+            "Yoshida4(), or a diffrax solver with a diffrax-based adjoint)",
+            solver,
+            TypeError,
+        )
     if not callable(f):
         raise TypeError(f"odeint: `f` must be a callable f(t, y, args), got {f!r}")
     y0 = _as_float_tree(y0)
@@ -210,9 +216,7 @@ def odeint(
     real = jnp.finfo(dtype).dtype
     y0 = jtu.tree_map(lambda leaf: finite(leaf, "y0", "odeint"), y0)
     if jnp.ndim(ts) != 1 or jnp.shape(ts)[0] < 2:
-        raise ValueError(
-            f"odeint: ts must be 1-D with at least 2 times, got shape {jnp.shape(ts)}"
-        )
+        raise ValueError(f"odeint: ts must be 1-D with at least 2 times, got shape {jnp.shape(ts)}")
     ts_np = _concrete(ts)
     if ts_np is not None:
         _check_monotonic(ts_np)

@@ -35,8 +35,13 @@ def target_profile(kind: str, num_sites: int) -> np.ndarray:
     Checked: `kind` one of these, `num_sites` an integer $\ge 2$.
     """
     if not isinstance(kind, str) or kind not in ("cosine", "ramp", "step"):
-        fail("target_profile", "kind", "to be 'cosine', 'ramp' or 'step' (unknown kind)", kind,
-             TypeError if not isinstance(kind, str) else ValueError)
+        fail(
+            "target_profile",
+            "kind",
+            "to be 'cosine', 'ramp' or 'step' (unknown kind)",
+            kind,
+            TypeError if not isinstance(kind, str) else ValueError,
+        )
     num_sites = static_int(num_sites, "num_sites", "target_profile", minimum=2)
     i = np.arange(num_sites)
     x = i / max(num_sites - 1, 1)
@@ -104,16 +109,30 @@ def engineer_tfim_profile(
     periodic = flag(periodic, "periodic", who)
     L = int(target.shape[0])
     if L < (3 if periodic else 2):
-        fail(who, "target", f"to have at least {3 if periodic else 2} entries (one per site of "
-             f"{'a periodic' if periodic else 'an open'} chain)", f"shape {target.shape}",
-             described=True)
+        fail(
+            who,
+            "target",
+            f"to have at least {3 if periodic else 2} entries (one per site of "
+            f"{'a periodic' if periodic else 'an open'} chain)",
+            f"shape {target.shape}",
+            described=True,
+        )
     if not isinstance(target, jax.core.Tracer):
         t = np.asarray(target)
         if not np.all((t > 0) & (t < 1)):
-            got = (f"entries in [{float(t.min())!r}, {float(t.max())!r}]"
-                   if np.all(np.isfinite(t)) else "NaN or infinite entries")
-            fail(who, "target", "to have entries in (0, 1) (a ground-state <sigma^x_i> of "
-                 "positive couplings and fields)", got, described=True)
+            got = (
+                f"entries in [{float(t.min())!r}, {float(t.max())!r}]"
+                if np.all(np.isfinite(t))
+                else "NaN or infinite entries"
+            )
+            fail(
+                who,
+                "target",
+                "to have entries in (0, 1) (a ground-state <sigma^x_i> of "
+                "positive couplings and fields)",
+                got,
+                described=True,
+            )
     steps = static_int(steps, "steps", who, minimum=1)
     learning_rate = real_number(learning_rate, "learning_rate", who, minimum=0.0)
     callable_arg(callback, "callback", who, optional=True)
@@ -126,8 +145,9 @@ def engineer_tfim_profile(
     }
 
     def couplings(theta):
-        return model.params(jax.nn.softplus(theta["a"]), jax.nn.softplus(theta["b"]),
-                            validate=False)
+        return model.params(
+            jax.nn.softplus(theta["a"]), jax.nn.softplus(theta["b"]), validate=False
+        )
 
     def loss_fn(theta, v0):
         r = eigsh(model.matvec, couplings(theta), v0)

@@ -34,8 +34,11 @@ def _pair_inverse_distances(x, softening, who="coulomb_energy", check=True):
             r2,
             jnp.any(upper & (r2 == 0)),
             f"{who}: two particles coincide, the Coulomb energy is infinite; "
-            + ("pass `softening > 0` for a regularized energy, or " if who == "coulomb_energy"
-               else "")
+            + (
+                "pass `softening > 0` for a regularized energy, or "
+                if who == "coulomb_energy"
+                else ""
+            )
             + "start from distinct positions",
         )
     safe_r2 = jnp.where(upper, r2, jnp.ones_like(r2))
@@ -78,13 +81,17 @@ def coulomb_energy(
     """
     who = "coulomb_energy"
     x = _positions(x, who)
-    if isinstance(softening, int | float | np.integer | np.floating) and \
-            not isinstance(softening, bool):
+    if isinstance(softening, int | float | np.integer | np.floating) and not isinstance(
+        softening, bool
+    ):
         softening = real_number(softening, "softening", who, minimum=0.0, strict=False)
     else:
         softening = float_array(softening, "softening", who, shape=())
-        softening = check(softening, ~(jnp.isfinite(softening) & (softening >= 0)),
-                          f"{who}: expected `softening` to be non-negative and finite")
+        softening = check(
+            softening,
+            ~(jnp.isfinite(softening) & (softening >= 0)),
+            f"{who}: expected `softening` to be non-negative and finite",
+        )
     return _energy(x, jnp.asarray(softening, x.dtype), who)
 
 
@@ -93,8 +100,13 @@ def _positions(x, who):
     are finite."""
     x = float_array(x, "x", who)
     if x.ndim != 2:
-        fail(who, "x", "to have shape (n, d) (n particles in d dimensions)", f"shape {x.shape}",
-             described=True)
+        fail(
+            who,
+            "x",
+            "to have shape (n, d) (n particles in d dimensions)",
+            f"shape {x.shape}",
+            described=True,
+        )
     return finite(x, "x", who)
 
 

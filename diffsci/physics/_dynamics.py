@@ -74,10 +74,16 @@ def fit_parameters(
         out = jax.eval_shape(loss, params)
     except Exception as err:
         raise ValueError(f"{who}: `loss` fails on `params`: {type(err).__name__}: {err}") from err
-    if not isinstance(out, jax.ShapeDtypeStruct) or out.shape != () or not (
-            jnp.issubdtype(out.dtype, jnp.floating)):
-        got = (f"shape {out.shape} and dtype {out.dtype}" if isinstance(out, jax.ShapeDtypeStruct)
-               else f"a {type(out).__name__}")
+    if (
+        not isinstance(out, jax.ShapeDtypeStruct)
+        or out.shape != ()
+        or not (jnp.issubdtype(out.dtype, jnp.floating))
+    ):
+        got = (
+            f"shape {out.shape} and dtype {out.dtype}"
+            if isinstance(out, jax.ShapeDtypeStruct)
+            else f"a {type(out).__name__}"
+        )
         fail(who, "loss", "to return a real scalar (the loss to minimize)", got, described=True)
     optimizer = optax.adam(learning_rate)
 
@@ -183,12 +189,22 @@ def largest_lyapunov_exponent(
     renormalize_every = real_number(renormalize_every, "renormalize_every", who, minimum=0.0)
     t_total = real_number(t_total, "t_total", who, minimum=0.0)
     if t_total < renormalize_every:
-        fail(who, "t_total", f"to be at least one renormalization interval renormalize_every = "
-             f"{renormalize_every:g} (the estimate averages over whole intervals)", t_total)
+        fail(
+            who,
+            "t_total",
+            f"to be at least one renormalization interval renormalize_every = "
+            f"{renormalize_every:g} (the estimate averages over whole intervals)",
+            t_total,
+        )
     if t_total < t_transient:
-        fail(who, "t_total", f"to be >= t_transient = {t_transient:g}: `t_total` is the measuring "
-             "time after the transient (not the total time, which is t_transient + t_total); "
-             "lower `t_transient` for a short measurement", t_total)
+        fail(
+            who,
+            "t_total",
+            f"to be >= t_transient = {t_transient:g}: `t_total` is the measuring "
+            "time after the transient (not the total time, which is t_transient + t_total); "
+            "lower `t_transient` for a short measurement",
+            t_total,
+        )
     solver = ode.ReversibleRK4(coupling=0.5) if solver is None else solver
     key = jax.random.PRNGKey(0) if key is None else prng_key(key, "key", who)
     adjoint = ode.DirectAdjoint()
@@ -196,13 +212,14 @@ def largest_lyapunov_exponent(
     try:
         out = jax.eval_shape(f, 0.0, y0, args)
     except Exception as err:
-        raise ValueError(f"{who}: `f` fails on (t, y0, args): {type(err).__name__}: {err}") \
-            from err
+        raise ValueError(f"{who}: `f` fails on (t, y0, args): {type(err).__name__}: {err}") from err
     if not isinstance(out, jax.ShapeDtypeStruct) or out.shape != y0.shape:
-        got = f"shape {out.shape}" if isinstance(out, jax.ShapeDtypeStruct) else \
-            f"a {type(out).__name__}"
-        fail(who, "f", f"to return an array of the shape {y0.shape} of `y0`", got,
-             described=True)
+        got = (
+            f"shape {out.shape}"
+            if isinstance(out, jax.ShapeDtypeStruct)
+            else f"a {type(out).__name__}"
+        )
+        fail(who, "f", f"to return an array of the shape {y0.shape} of `y0`", got, described=True)
     y0 = finite(y0, "y0", who)
 
     def flow(y, span):
@@ -226,8 +243,9 @@ def largest_lyapunov_exponent(
     return jnp.sum(logs) / (count * renormalize_every)
 
 
-def lorenz_fit_problem(*, t_end: float = 1.0, num_obs: int = 41, dt: float = 0.01, noise=0.0,
-                       key=None):
+def lorenz_fit_problem(
+    *, t_end: float = 1.0, num_obs: int = 41, dt: float = 0.01, noise=0.0, key=None
+):
     r"""Observed Lorenz trajectory at the classical parameters from `y0 = (-8, 7, 27)` and the
     loss of a candidate `theta` (mean squared error over the observations, solved with the
     anchored reversible adjoint, anchors every 10 steps, on `ReversibleRK4(coupling=0.5)`).
@@ -290,8 +308,14 @@ def hamiltonian_field(potential: Callable) -> Callable:
     return f
 
 
-def hamiltonian_inverse_problem(*, num_particles: int = 8, t_end: float = 10.0,
-                                num_obs: int = 51, dt: float = 0.05, degree: int = 4):
+def hamiltonian_inverse_problem(
+    *,
+    num_particles: int = 8,
+    t_end: float = 10.0,
+    num_obs: int = 51,
+    dt: float = 0.05,
+    degree: int = 4,
+):
     r"""Trajectories of `num_particles` independent pendula (amplitudes up to 2 rad) observed at
     `num_obs` times, and the loss of an even polynomial potential with `degree` coefficients that
     should reproduce them, integrated with `Leapfrog` and the O(1)-memory `ReversibleAdjoint`.
@@ -309,13 +333,15 @@ def hamiltonian_inverse_problem(*, num_particles: int = 8, t_end: float = 10.0,
     q0 = jnp.linspace(0.3, 2.0, num_particles)
     y0 = (q0, jnp.zeros_like(q0))
     true_f = hamiltonian_field(lambda q, _: pendulum_potential(q))
-    observed = ode.odeint(true_f, y0, ts, None, solver=ode.Leapfrog(),
-                          adjoint=ode.DirectAdjoint(), dt0=dt)
+    observed = ode.odeint(
+        true_f, y0, ts, None, solver=ode.Leapfrog(), adjoint=ode.DirectAdjoint(), dt0=dt
+    )
     model_f = hamiltonian_field(polynomial_potential)
 
     def loss(theta):
-        q, p = ode.odeint(model_f, y0, ts, theta, solver=ode.Leapfrog(),
-                          adjoint=ode.ReversibleAdjoint(), dt0=dt)
+        q, p = ode.odeint(
+            model_f, y0, ts, theta, solver=ode.Leapfrog(), adjoint=ode.ReversibleAdjoint(), dt0=dt
+        )
         return jnp.mean((q - observed[0]) ** 2) + jnp.mean((p - observed[1]) ** 2)
 
     theta0 = jnp.zeros(degree).at[0].set(1.0)
@@ -341,8 +367,16 @@ def sir(t, y, log_rates):
     return jnp.stack([-infection, infection - gamma * i, gamma * i])
 
 
-def sir_fit_problem(*, beta: float = 0.5, gamma: float = 0.1, days: float = 100.0,
-                    num_obs: int = 51, noise: float = 0.01, dt: float = 0.25, key=None):
+def sir_fit_problem(
+    *,
+    beta: float = 0.5,
+    gamma: float = 0.1,
+    days: float = 100.0,
+    num_obs: int = 51,
+    noise: float = 0.01,
+    dt: float = 0.25,
+    key=None,
+):
     r"""Noisy infected fraction I(t) of an SIR epidemic (true `beta`, `gamma`, one infected in a
     thousand at day 0) and the loss of candidate `log_rates` (squared error on I(t)), integrated
     with `ReversibleHeun` and `ReversibleAdjoint`. Returns `(ts, noisy_infected, loss, truth)`.
@@ -362,8 +396,9 @@ def sir_fit_problem(*, beta: float = 0.5, gamma: float = 0.1, days: float = 100.
     truth = jnp.log(jnp.array([beta, gamma]))
 
     def solve(log_rates, adjoint):
-        return ode.odeint(sir, y0, ts, log_rates, solver=ode.ReversibleHeun(), adjoint=adjoint,
-                          dt0=dt)
+        return ode.odeint(
+            sir, y0, ts, log_rates, solver=ode.ReversibleHeun(), adjoint=adjoint, dt0=dt
+        )
 
     clean = solve(truth, ode.DirectAdjoint())[:, 1]
     noisy = clean + noise * jax.random.normal(key, clean.shape)
@@ -376,8 +411,15 @@ def sir_fit_problem(*, beta: float = 0.5, gamma: float = 0.1, days: float = 100.
 
 def solve_sir(log_rates, ts, *, dt: float = 0.25):
     """SIR trajectory (S, I, R) at `ts` from one infected in a thousand."""
-    return ode.odeint(sir, jnp.array([0.999, 0.001, 0.0]), ts, log_rates,
-                      solver=ode.ReversibleHeun(), adjoint=ode.DirectAdjoint(), dt0=dt)
+    return ode.odeint(
+        sir,
+        jnp.array([0.999, 0.001, 0.0]),
+        ts,
+        log_rates,
+        solver=ode.ReversibleHeun(),
+        adjoint=ode.DirectAdjoint(),
+        dt0=dt,
+    )
 
 
 def tree_size(tree) -> int:

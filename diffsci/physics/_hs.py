@@ -109,5 +109,6 @@ def ising_hubbard_stratonovich(
     kinv = chol_inv.T @ chol_inv
     log_det = 2.0 * jnp.sum(jnp.log(jnp.diag(chol)))
     offset = -0.5 * alpha * n - 0.5 * n * math.log(2 * math.pi) - 0.5 * log_det
-    return IsingHubbardStratonovich(kernel=kmat, kernel_inverse=0.5 * (kinv + kinv.T),
-                                    offset=offset, beta=beta)
+    return IsingHubbardStratonovich(
+        kernel=kmat, kernel_inverse=0.5 * (kinv + kinv.T), offset=offset, beta=beta
+    )

@@ -121,8 +121,13 @@ def tfim_bond(g, dtype=None) -> Float[Array, "4 4"]:
     **Returns:** the $4\times4$ matrix $h$.
     """
     if not isinstance(g, str) and g is not None and np.ndim(g) != 0:
-        fail("tfim_bond", "g", "to be a real scalar (one uniform transverse field, a scalar "
-             "field)", f"shape {np.shape(g)}", described=True)
+        fail(
+            "tfim_bond",
+            "g",
+            "to be a real scalar (one uniform transverse field, a scalar field)",
+            f"shape {np.shape(g)}",
+            described=True,
+        )
     g = real_scalar(g, "g", "tfim_bond", dtype=dtype)
     zz = jnp.asarray(np.kron(_Z, _Z), dtype=g.dtype)
     x = jnp.asarray(np.kron(_X, _I) + np.kron(_I, _X), dtype=g.dtype)
@@ -218,8 +223,9 @@ def published_ipeps_tensor(bond_dim: int, dtype=None) -> Float[Array, "2 D D D D
     who = "published_ipeps_tensor"
     bond_dim = static_int(bond_dim, "bond_dim", who)
     if bond_dim not in ORBITS:
-        raise ValueError(f"{who}: published states exist for bond_dim in {sorted(ORBITS)}, got "
-                         f"{bond_dim!r}")
+        raise ValueError(
+            f"{who}: published states exist for bond_dim in {sorted(ORBITS)}, got {bond_dim!r}"
+        )
     dtype = float_dtype(dtype, "dtype", who)
     a = np.zeros((2,) + (bond_dim,) * 4)
     for s, *legs, value in ORBITS[bond_dim]:
@@ -255,12 +261,20 @@ def pad_ipeps_tensor(
     who = "pad_ipeps_tensor"
     a = float_array(a, "a", who)
     if a.ndim != 5 or len(set(a.shape[1:])) != 1 or 0 in a.shape:
-        fail(who, "a", "to be a site tensor A[s, u, l, d, r] with four nonempty virtual legs of "
-             "one dimension D", f"shape {a.shape}", described=True)
+        fail(
+            who,
+            "a",
+            "to be a site tensor A[s, u, l, d, r] with four nonempty virtual legs of "
+            "one dimension D",
+            f"shape {a.shape}",
+            described=True,
+        )
     bond_dim = static_int(bond_dim, "bond_dim", who)
     if bond_dim < a.shape[1]:
-        raise ValueError(f"{who}: bond_dim must be an integer >= the bond dimension "
-                         f"{a.shape[1]} of `a`, got {bond_dim!r}")
+        raise ValueError(
+            f"{who}: bond_dim must be an integer >= the bond dimension "
+            f"{a.shape[1]} of `a`, got {bond_dim!r}"
+        )
     noise = real_number(noise, "noise", who, minimum=0.0, strict=False)
     a = check(a, ~jnp.all(jnp.isfinite(a)), f"{who}: `a` has NaN or infinite entries")
     out = jnp.pad(a, [(0, 0)] + [(0, bond_dim - a.shape[1])] * 4)
@@ -278,8 +292,12 @@ def _check_driver(who, bond_dim, chi, key, steps, noise):
     bond_dim = static_int(bond_dim, "bond_dim", who, minimum=1)
     chi = static_int(chi, "chi", who, minimum=1)
     if bond_dim == 1 and chi != 1:
-        fail(who, "chi", "to be 1 for bond_dim = 1 (a product state has an environment of "
-             "bond dimension 1)", chi)
+        fail(
+            who,
+            "chi",
+            "to be 1 for bond_dim = 1 (a product state has an environment of bond dimension 1)",
+            chi,
+        )
     static_int(steps, "steps", who, minimum=1)
     prng_key(key, "key", who)
     real_number(noise, "noise", who, minimum=0.0, strict=False)
@@ -303,8 +321,10 @@ def heisenberg_start(
             from ._ipeps_data import ORBITS
 
             if bond_dim not in ORBITS:
-                raise ValueError(f"heisenberg_ipeps: init='published' needs a published bond_dim "
-                                 f"in {sorted(ORBITS)}, got {bond_dim}")
+                raise ValueError(
+                    f"heisenberg_ipeps: init='published' needs a published bond_dim "
+                    f"in {sorted(ORBITS)}, got {bond_dim}"
+                )
             a = published_ipeps_tensor(bond_dim)
             a0 = pad_ipeps_tensor(a / jnp.linalg.norm(a), bond_dim, key=key, noise=noise)
         elif init == "smaller":
@@ -333,11 +353,20 @@ def heisenberg_start(
     else:
         who = "heisenberg_ipeps"
         a = float_array(init, "init", who)
-        if a.ndim != 5 or a.shape[0] != 2 or len(set(a.shape[1:])) != 1 or \
-                not 1 <= a.shape[1] <= bond_dim:
-            fail(who, "init", f"to be 'neel', 'random', 'published', 'smaller' or a site tensor "
-                 f"of shape (2, D', D', D', D') with 1 <= D' <= bond_dim = {bond_dim}",
-                 f"shape {a.shape}", described=True)
+        if (
+            a.ndim != 5
+            or a.shape[0] != 2
+            or len(set(a.shape[1:])) != 1
+            or not 1 <= a.shape[1] <= bond_dim
+        ):
+            fail(
+                who,
+                "init",
+                f"to be 'neel', 'random', 'published', 'smaller' or a site tensor "
+                f"of shape (2, D', D', D', D') with 1 <= D' <= bond_dim = {bond_dim}",
+                f"shape {a.shape}",
+                described=True,
+            )
         # it is normalized: a zero tensor would give NaN
         a = nonzero_finite(a, init, "init", who, "to be a finite, nonzero site tensor")
         a0 = pad_ipeps_tensor(a, bond_dim, key=key, noise=noise)

@@ -35,8 +35,13 @@ def _couplings(couplings, who, *, check_values=True):
     zero diagonal, so a gradient step keeps the couplings valid."""
     j = v.float_array(couplings, "couplings", who, ndim=2)
     if j.shape[0] != j.shape[1] or j.shape[0] < 1:
-        v.fail(who, "couplings", "to be a square matrix (n, n) with n >= 1", f"shape {j.shape}",
-               described=True)
+        v.fail(
+            who,
+            "couplings",
+            "to be a square matrix (n, n) with n >= 1",
+            f"shape {j.shape}",
+            described=True,
+        )
     if check_values:
         j = v.couplings(j, "couplings", who)
     j = 0.5 * (j + j.T)
@@ -50,8 +55,13 @@ def _field(h, n, dtype, who, *, check_values=True):
         return jnp.zeros(n, dtype)
     h = v.float_array(h, "h", who, dtype=dtype)
     if h.shape != (n,):
-        v.fail(who, "h", f"(the field) to have shape ({n},), one entry per spin",
-               f"shape {h.shape}", described=True)
+        v.fail(
+            who,
+            "h",
+            f"(the field) to have shape ({n},), one entry per spin",
+            f"shape {h.shape}",
+            described=True,
+        )
     h = h.astype(dtype)
     return v.finite(h, "h", who) if check_values else h
 
@@ -155,8 +165,13 @@ def hopfield_couplings(patterns: Float[Array, "p n"]) -> Float[Array, "n n"]:
     who = "hopfield_couplings"
     xi = v.float_array(patterns, "patterns", who, ndim=2)
     if xi.shape[0] < 1 or xi.shape[1] < 1:
-        v.fail(who, "patterns", "to have shape (p, n) with p, n >= 1", f"shape {xi.shape}",
-               described=True)
+        v.fail(
+            who,
+            "patterns",
+            "to have shape (p, n) with p, n >= 1",
+            f"shape {xi.shape}",
+            described=True,
+        )
     xi = v.finite(xi, "patterns", who)
     n = xi.shape[1]
     j = xi.T @ xi / n
@@ -194,8 +209,13 @@ def ising_energy(
     n = j.shape[0]
     s = v.float_array(spins, "spins", who, dtype=j.dtype)
     if s.ndim < 1 or s.shape[-1] != n:
-        v.fail(who, "spins", f"to have shape (..., {n}), one entry per row of `couplings`",
-               f"shape {s.shape}", described=True)
+        v.fail(
+            who,
+            "spins",
+            f"to have shape (..., {n}), one entry per row of `couplings`",
+            f"shape {s.shape}",
+            described=True,
+        )
     if validate:
         s = v.spins(s, "spins", who)
     hh = None if h is None else _field(h, n, j.dtype, who, check_values=validate)
@@ -263,9 +283,15 @@ def _exact_inputs(couplings, beta, h, chunk_size, who):
     j = _couplings(couplings, who)
     n = j.shape[0]
     if n > MAX_EXACT_SPINS:
-        v.fail(who, "couplings", f"to be at most {MAX_EXACT_SPINS} x {MAX_EXACT_SPINS} (n <= "
-               f"{MAX_EXACT_SPINS}: all 2^n configurations are enumerated; use a sampler or a "
-               "tensor network for larger systems)", f"shape {j.shape}", described=True)
+        v.fail(
+            who,
+            "couplings",
+            f"to be at most {MAX_EXACT_SPINS} x {MAX_EXACT_SPINS} (n <= "
+            f"{MAX_EXACT_SPINS}: all 2^n configurations are enumerated; use a sampler or a "
+            "tensor network for larger systems)",
+            f"shape {j.shape}",
+            described=True,
+        )
     chunk_size = v.static_int(chunk_size, "chunk_size", who, minimum=1)
     if chunk_size & (chunk_size - 1):
         v.fail(who, "chunk_size", "to be a power of two", chunk_size)

@@ -85,9 +85,13 @@ def kaufman_log_z(beta: Float[ArrayLike, ""], rows: int, cols: int) -> Float[Arr
         v.fail(who, "beta", "to be a scalar", f"shape {k.shape}", described=True)
     k = v.finite(k, "beta", who)
     if m % 2 or n % 2:
-        k = v.check(k, k < 0, f"{who}: expected `beta` >= 0 on a {m} x {n} torus (a side is "
-                    "odd: the antiferromagnet is frustrated and Kaufman's four terms cancel "
-                    "catastrophically; Z(-beta) = Z(beta) holds only when both sides are even)")
+        k = v.check(
+            k,
+            k < 0,
+            f"{who}: expected `beta` >= 0 on a {m} x {n} torus (a side is "
+            "odd: the antiferromagnet is frustrated and Kaufman's four terms cancel "
+            "catastrophically; Z(-beta) = Z(beta) holds only when both sides are even)",
+        )
     return _kaufman(k, m, n)
 
 
@@ -110,15 +114,28 @@ def _kaufman(k, m, n):
     # one of them near zero, so its derivative there is the product rule's, not NaN.
     special = jnp.asarray(~generic)
     log_plus = log_scale + jnp.where(special, 0.0, jnp.log(jnp.abs(plus)))
-    log_minus = log_scale + jnp.where(special, 0.0, jnp.log(jnp.abs(jnp.where(special, 1.0,
-                                                                               minus))))
+    log_minus = log_scale + jnp.where(
+        special, 0.0, jnp.log(jnp.abs(jnp.where(special, 1.0, minus)))
+    )
     w_plus = jnp.where(special, plus, jnp.sign(plus))
     w_minus = jnp.where(special, minus, jnp.sign(minus))
     odd, even = slice(1, None, 2), slice(0, None, 2)
-    logs = jnp.stack([jnp.sum(log_plus[odd]), jnp.sum(log_minus[odd]),
-                      jnp.sum(log_plus[even]), jnp.sum(log_minus[even])])
-    weights = jnp.stack([jnp.prod(w_plus[odd]), jnp.prod(w_minus[odd]),
-                         jnp.prod(w_plus[even]), jnp.prod(w_minus[even])])
+    logs = jnp.stack(
+        [
+            jnp.sum(log_plus[odd]),
+            jnp.sum(log_minus[odd]),
+            jnp.sum(log_plus[even]),
+            jnp.sum(log_minus[even]),
+        ]
+    )
+    weights = jnp.stack(
+        [
+            jnp.prod(w_plus[odd]),
+            jnp.prod(w_minus[odd]),
+            jnp.prod(w_plus[even]),
+            jnp.prod(w_minus[even]),
+        ]
+    )
     # ln sum_i w_i e^{L_i} by hand: jax.nn.logsumexp drops the terms with w_i = 0, and with
     # them the derivative of a weight that crosses zero
     top = jax.lax.stop_gradient(jnp.max(logs))

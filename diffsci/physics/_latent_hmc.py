@@ -40,8 +40,13 @@ def _check_latent_arguments(energy_fn, flow, beta, log_det, who):
     if not isinstance(flow, MongeAmpereFlow):
         v.fail(who, "flow", "to be a diffsci.flows.MongeAmpereFlow", flow, TypeError)
     if not isinstance(log_det, AbstractLogDet):
-        v.fail(who, "log_det", "to be a diffsci.flows.AbstractLogDet (JacobianLogDet(), "
-               "IntegratedLogDet())", log_det, TypeError)
+        v.fail(
+            who,
+            "log_det",
+            "to be a diffsci.flows.AbstractLogDet (JacobianLogDet(), IntegratedLogDet())",
+            log_det,
+            TypeError,
+        )
     # at beta = 0 the target exp(-beta E) = 1 has no normalizable density on R^D
     _refuse_concrete(_scalar_parameter(beta, "beta", who), "beta", who)
 
@@ -50,8 +55,13 @@ def _latent_points(z0, dim, who):
     """Initial latent points: finite, shape (chains, dim)."""
     z = v.float_array(z0, "z0", who)
     if z.ndim != 2 or z.shape[0] < 1 or z.shape[1] != dim:
-        v.fail(who, "z0", f"to have shape (chains, {dim}), one latent point of the flow's "
-               f"dimension per chain", f"shape {z.shape}", described=True)
+        v.fail(
+            who,
+            "z0",
+            f"to have shape (chains, {dim}), one latent point of the flow's dimension per chain",
+            f"shape {z.shape}",
+            described=True,
+        )
     return v.finite(z, "z0", who)
 
 
@@ -134,8 +144,15 @@ class LatentHMC(AbstractSampler):
     def step(self, state, key):
         # the HMC kernel on E_eff, as a plain function closing over the flow's arrays (traced
         # here); beta = 1, since E_eff already holds it
-        return _hmc_step(_as_function(self.latent), jnp.asarray(1.0, jnp.result_type(float)),
-                         self.step_size, self.num_steps, self.integrator, state, key)
+        return _hmc_step(
+            _as_function(self.latent),
+            jnp.asarray(1.0, jnp.result_type(float)),
+            self.step_size,
+            self.num_steps,
+            self.integrator,
+            state,
+            key,
+        )
 
     def to_physical(self, z: Float[Array, "... D"]) -> Float[Array, "... D"]:
         """$x = g(z)$ for latent points of shape `(D,)` or `(n, D)`."""
@@ -212,6 +229,12 @@ def latent_hmc(
         return obs(latent.transform(z))
 
     return sample(
-        sampler, z0, key=key, steps=steps, observable=physical_observable,
-        chunk_steps=chunk_steps, checkpoint_dir=checkpoint_dir, progress=progress,
+        sampler,
+        z0,
+        key=key,
+        steps=steps,
+        observable=physical_observable,
+        chunk_steps=chunk_steps,
+        checkpoint_dir=checkpoint_dir,
+        progress=progress,
     )

@@ -73,8 +73,9 @@ def _scalar_or_vector(x, size, name, who, dtype):
     """A scalar or an array of shape `(size,)` as a float array of shape `(size,)`."""
     a = float_array(x, name, who, dtype=dtype)
     if a.ndim > 1 or (a.ndim == 1 and a.shape[0] != size):
-        fail(who, name, f"to be a scalar or have shape ({size},)", f"shape {a.shape}",
-             described=True)
+        fail(
+            who, name, f"to be a scalar or have shape ({size},)", f"shape {a.shape}", described=True
+        )
     return jnp.broadcast_to(a.astype(dtype), (size,))
 
 
@@ -101,27 +102,58 @@ class TightBindingLattice(eqx.Module):
         seen = set()
         for b, pair in enumerate(self.bond_list):
             if not isinstance(pair, tuple) or len(pair) != 2:
-                fail(who, "bond_list", "to hold pairs of sites (i, j)",
-                     f"bond {b} = {pair!r}", described=True)
+                fail(
+                    who,
+                    "bond_list",
+                    "to hold pairs of sites (i, j)",
+                    f"bond {b} = {pair!r}",
+                    described=True,
+                )
             i = static_int(pair[0], f"bond_list[{b}][0]", who)
             j = static_int(pair[1], f"bond_list[{b}][1]", who)
             if not (0 <= i < n and 0 <= j < n):
-                fail(who, "bond_list", f"to join sites in [0, {n}) (num_sites = {n}): a bond to "
-                     "a site that does not exist", f"bond {b} = {(i, j)}", described=True)
+                fail(
+                    who,
+                    "bond_list",
+                    f"to join sites in [0, {n}) (num_sites = {n}): a bond to "
+                    "a site that does not exist",
+                    f"bond {b} = {(i, j)}",
+                    described=True,
+                )
             if i == j:
-                fail(who, "bond_list", "to join two different sites (an on-site energy is "
-                     "`onsite`, not a bond)", f"bond {b} = {(i, j)}", described=True)
+                fail(
+                    who,
+                    "bond_list",
+                    "to join two different sites (an on-site energy is `onsite`, not a bond)",
+                    f"bond {b} = {(i, j)}",
+                    described=True,
+                )
             key = (min(i, j), max(i, j))
             if key in seen:
-                fail(who, "bond_list", "to name each bond once (a repeated bond doubles its "
-                     "hopping; pass a larger `hopping` instead)", f"bond {b} = {(i, j)} again",
-                     described=True)
+                fail(
+                    who,
+                    "bond_list",
+                    "to name each bond once (a repeated bond doubles its "
+                    "hopping; pass a larger `hopping` instead)",
+                    f"bond {b} = {(i, j)} again",
+                    described=True,
+                )
             seen.add(key)
-        if not isinstance(self.shape, tuple) or not all(
+        if (
+            not isinstance(self.shape, tuple)
+            or not all(
                 isinstance(d, int | np.integer) and not isinstance(d, bool) and d >= 1
-                for d in self.shape) or int(np.prod(self.shape)) != n:
-            fail(who, "shape", f"to be a tuple of positive integers whose product is num_sites = "
-                 f"{n}", self.shape, described=not isinstance(self.shape, tuple))
+                for d in self.shape
+            )
+            or int(np.prod(self.shape)) != n
+        ):
+            fail(
+                who,
+                "shape",
+                f"to be a tuple of positive integers whose product is num_sites = {n}",
+                self.shape,
+                described=not isinstance(self.shape, tuple),
+            )
 
     @property
     def num_bonds(self) -> int:
@@ -244,8 +276,12 @@ class SpectrumTarget(AbstractLatticeTarget):
         levels = _vector(self.levels, "levels", "SpectrumTarget")
         given = concrete_value(self.levels)
         if given is not None and np.any(np.diff(given.astype(np.float64)) < 0):
-            fail("SpectrumTarget", "levels", "to be in ascending order (the lowest levels of H, "
-                 "lowest first)", levels)
+            fail(
+                "SpectrumTarget",
+                "levels",
+                "to be in ascending order (the lowest levels of H, lowest first)",
+                levels,
+            )
 
     def observe(self, h):
         return eigvalsh(h)[: self.levels.shape[0]]
@@ -344,8 +380,14 @@ def engineer_lattice(
     if not isinstance(lattice, TightBindingLattice):
         fail(who, "lattice", "to be a diffsci.physics.TightBindingLattice", lattice, TypeError)
     if not isinstance(target, AbstractLatticeTarget):
-        fail(who, "target", "to be a diffsci.physics.AbstractLatticeTarget (DensityTarget, "
-             "SpectrumTarget, ThermalDensityTarget)", target, TypeError)
+        fail(
+            who,
+            "target",
+            "to be a diffsci.physics.AbstractLatticeTarget (DensityTarget, "
+            "SpectrumTarget, ThermalDensityTarget)",
+            target,
+            TypeError,
+        )
     if not isinstance(fit, str) or fit not in ("onsite", "hopping", "both"):
         raise ValueError(
             f"engineer_lattice: fit must be 'onsite', 'hopping' or 'both', got {fit!r}"
@@ -367,8 +409,14 @@ def engineer_lattice(
     observed = jax.eval_shape(target.observe, jax.ShapeDtypeStruct((n, n), dtype))
     wanted = jnp.shape(target.target)
     if observed.shape != wanted:
-        fail(who, "target", f"to observe a property of the shape {wanted} of its target on this "
-             f"lattice of {n} sites", f"an observed shape {observed.shape}", described=True)
+        fail(
+            who,
+            "target",
+            f"to observe a property of the shape {wanted} of its target on this "
+            f"lattice of {n} sites",
+            f"an observed shape {observed.shape}",
+            described=True,
+        )
     params = {"onsite": onsite0, "hopping": hopping0}
     moving = {"onsite": fit in ("onsite", "both"), "hopping": fit in ("hopping", "both")}
 
@@ -412,13 +460,29 @@ def engineer_lattice(
 
 def _check_target(target, n, who):
     """What a target needs of a lattice of `n` sites, said in the caller's words."""
-    if isinstance(target, DensityTarget | ThermalDensityTarget) and \
-            jnp.shape(target.density) != (n,):
-        fail(who, "target", f"to have one density per site, shape ({n},) (num_sites = {n})",
-             f"a density of shape {jnp.shape(target.density)}", described=True)
+    if isinstance(target, DensityTarget | ThermalDensityTarget) and jnp.shape(target.density) != (
+        n,
+    ):
+        fail(
+            who,
+            "target",
+            f"to have one density per site, shape ({n},) (num_sites = {n})",
+            f"a density of shape {jnp.shape(target.density)}",
+            described=True,
+        )
     if isinstance(target, DensityTarget) and target.particles > n:
-        fail(who, "target", f"to hold at most num_sites = {n} particles (one fermion per "
-             "single-particle level)", f"particles = {target.particles}", described=True)
+        fail(
+            who,
+            "target",
+            f"to hold at most num_sites = {n} particles (one fermion per single-particle level)",
+            f"particles = {target.particles}",
+            described=True,
+        )
     if isinstance(target, SpectrumTarget) and jnp.shape(target.levels)[0] > n:
-        fail(who, "target", f"to have at most num_sites = {n} levels (H is {n} x {n})",
-             f"{jnp.shape(target.levels)[0]} levels", described=True)
+        fail(
+            who,
+            "target",
+            f"to have at most num_sites = {n} levels (H is {n} x {n})",
+            f"{jnp.shape(target.levels)[0]} levels",
+            described=True,
+        )

@@ -95,8 +95,13 @@ class AbstractSampler(eqx.Module):
         except (TypeError, ValueError):
             v.fail(who, "x0", "to be an array of configurations", x0, TypeError)
         if x0.ndim < 1 or x0.shape[0] < 1:
-            v.fail(who, "x0", "to have a leading axis of chains (at least one)",
-                   f"shape {x0.shape}", described=True)
+            v.fail(
+                who,
+                "x0",
+                "to have a leading axis of chains (at least one)",
+                f"shape {x0.shape}",
+                described=True,
+            )
         return x0
 
     @abc.abstractmethod
@@ -114,8 +119,13 @@ def _spin_chains(x0, n, dtype, who):
     """Initial spins of shape (chains, n), promoted to `dtype` if integer, +-1 at run time."""
     x = v.float_array(x0, "x0", who, ndim=2, dtype=dtype)
     if x.shape[0] < 1 or x.shape[1] != n:
-        v.fail(who, "x0", f"to have shape (chains, {n}): at least one chain of {n} spins",
-               f"shape {x.shape}", described=True)
+        v.fail(
+            who,
+            "x0",
+            f"to have shape (chains, {n}): at least one chain of {n} spins",
+            f"shape {x.shape}",
+            described=True,
+        )
     return v.spins(x, "x0", who)
 
 
@@ -223,7 +233,8 @@ class Wolff(AbstractSampler):
         length = v.static_int(length, "length", who, minimum=2)
         width = length if width is None else v.static_int(width, "width", who, minimum=2)
         if isinstance(coupling, bool) or not isinstance(
-                coupling, int | float | np.integer | np.floating):
+            coupling, int | float | np.integer | np.floating
+        ):
             v.fail(who, "coupling", "to be a Python number (a static field)", coupling, TypeError)
         if not (np.isfinite(coupling) and coupling > 0):
             v.fail(who, "coupling", "to be a ferromagnetic coupling > 0 (finite)", coupling)
@@ -310,8 +321,14 @@ class Metropolis(AbstractSampler):
     def check_initial(self, x0, who="sample"):
         x = v.float_array(x0, "x0", who)
         if x.ndim < 2 or x.shape[0] < 1 or x.shape[1] < 1:
-            v.fail(who, "x0", "to have shape (chains, n, ...): at least one chain of n >= 1 "
-                   "particles, moved one row at a time", f"shape {x.shape}", described=True)
+            v.fail(
+                who,
+                "x0",
+                "to have shape (chains, n, ...): at least one chain of n >= 1 "
+                "particles, moved one row at a time",
+                f"shape {x.shape}",
+                described=True,
+            )
         _scalar_energy(self.energy_fn, x, who)
         return v.finite(x, "x0", who)
 
@@ -383,8 +400,13 @@ class HMC(AbstractSampler):
     def check_initial(self, x0, who="sample"):
         x = v.float_array(x0, "x0", who)
         if x.ndim < 1 or x.shape[0] < 1:
-            v.fail(who, "x0", "to have a leading axis of chains (at least one)",
-                   f"shape {x.shape}", described=True)
+            v.fail(
+                who,
+                "x0",
+                "to have a leading axis of chains (at least one)",
+                f"shape {x.shape}",
+                described=True,
+            )
         _scalar_energy(self.energy_fn, x, who)
         return v.finite(x, "x0", who)
 
@@ -392,8 +414,9 @@ class HMC(AbstractSampler):
         return self.energy_fn(x)
 
     def step(self, state, key):
-        return _hmc_step(self.energy_fn, self.beta, self.step_size, self.num_steps,
-                         self.integrator, state, key)
+        return _hmc_step(
+            self.energy_fn, self.beta, self.step_size, self.num_steps, self.integrator, state, key
+        )
 
 
 def _hmc_integrator(integrator, who):
@@ -403,8 +426,13 @@ def _hmc_integrator(integrator, who):
 
         return Leapfrog()
     if not getattr(integrator, "separable", False):
-        v.fail(who, "integrator", "to be a separable symplectic diffsci.ode solver (Leapfrog, "
-               "Yoshida4)", integrator, TypeError)
+        v.fail(
+            who,
+            "integrator",
+            "to be a separable symplectic diffsci.ode solver (Leapfrog, Yoshida4)",
+            integrator,
+            TypeError,
+        )
     return integrator
 
 
@@ -542,8 +570,14 @@ def sample(
 
     who = "sample"
     if not isinstance(sampler, AbstractSampler):
-        v.fail(who, "sampler", "to be a diffsci.physics.AbstractSampler (IsingMetropolis, Wolff, "
-               "Metropolis, HMC, LatentHMC)", sampler, TypeError)
+        v.fail(
+            who,
+            "sampler",
+            "to be a diffsci.physics.AbstractSampler (IsingMetropolis, Wolff, "
+            "Metropolis, HMC, LatentHMC)",
+            sampler,
+            TypeError,
+        )
     key = v.prng_key(key, "key", who)
     steps = v.static_int(steps, "steps", who, minimum=1)
     if chunk_steps is not None:
@@ -551,11 +585,21 @@ def sample(
     if observable is not None:
         v.callable_arg(observable, "observable", who)
     if checkpoint_dir is not None and not isinstance(checkpoint_dir, str | os.PathLike):
-        v.fail(who, "checkpoint_dir", "to be a folder (a str or a Path) or None", checkpoint_dir,
-               TypeError)
+        v.fail(
+            who,
+            "checkpoint_dir",
+            "to be a folder (a str or a Path) or None",
+            checkpoint_dir,
+            TypeError,
+        )
     if not isinstance(progress, bool | np.bool_ | ProgressBar):
-        v.fail(who, "progress", "to be True or False (or a diffsci.utils.ProgressBar)", progress,
-               TypeError)
+        v.fail(
+            who,
+            "progress",
+            "to be True or False (or a diffsci.utils.ProgressBar)",
+            progress,
+            TypeError,
+        )
     if sharding is not None and not isinstance(sharding, jax.sharding.Sharding):
         v.fail(who, "sharding", "to be a jax.sharding.Sharding or None", sharding, TypeError)
     x0 = sampler.check_initial(x0, who)

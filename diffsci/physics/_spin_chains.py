@@ -51,8 +51,13 @@ def _state(v, num_sites, name, who):
     """`v` as a floating or complex array of $2^L$ entries (integers promoted), else an error."""
     v = float_array(v, name, who, complex_ok=True)
     if v.size != 2**num_sites:
-        fail(who, name, f"to have 2**{num_sites} = {2**num_sites} entries (num_sites = "
-             f"{num_sites})", f"shape {tuple(v.shape)}", described=True)
+        fail(
+            who,
+            name,
+            f"to have 2**{num_sites} = {2**num_sites} entries (num_sites = {num_sites})",
+            f"shape {tuple(v.shape)}",
+            described=True,
+        )
     return v
 
 
@@ -78,8 +83,13 @@ def _check_sites(who, num_sites, periodic):
     static_int(num_sites, "num_sites", who, minimum=2)
     flag(periodic, "periodic", who)
     if periodic and num_sites < 3:
-        fail(who, "num_sites", "to be >= 3 for periodic=True (a periodic chain needs at least 3 "
-             "sites: with 2 the two bonds would join the same pair)", num_sites)
+        fail(
+            who,
+            "num_sites",
+            "to be >= 3 for periodic=True (a periodic chain needs at least 3 "
+            "sites: with 2 the two bonds would join the same pair)",
+            num_sites,
+        )
 
 
 def _num_sites(num_sites, who):
@@ -100,8 +110,9 @@ def _broadcast(x, size, name, who, dtype, validate):
     float dtype; with `validate`, a runtime check that it is finite."""
     a = float_array(x, name, who, dtype=dtype)
     if a.ndim > 1 or (a.ndim == 1 and a.shape[0] != size):
-        fail(who, name, f"to be a scalar or have shape ({size},)", f"shape {a.shape}",
-             described=True)
+        fail(
+            who, name, f"to be a scalar or have shape ({size},)", f"shape {a.shape}", described=True
+        )
     if dtype is not None:
         a = a.astype(dtype)
     a = jnp.broadcast_to(a, (size,))
@@ -222,8 +233,9 @@ class XXZChain(eqx.Module):
     def dim(self) -> int:
         return 2**self.num_sites
 
-    def params(self, J=1.0, Delta=1.0, h=0.0, phi=None, dtype=None, *,
-               validate: bool = True) -> dict:
+    def params(
+        self, J=1.0, Delta=1.0, h=0.0, phi=None, dtype=None, *, validate: bool = True
+    ) -> dict:
         """Parameters from scalars or per-bond/per-site arrays; `phi=None` gives a real chain.
 
         Checked: `J`, `Delta`, `phi` scalars or of shape `(num_bonds,)`, `h` a scalar or of
@@ -257,8 +269,14 @@ class XXZChain(eqx.Module):
         h = _param(params, "h", L, "XXZChain")
         phi = _param(params, "phi", nb, "XXZChain") if "phi" in params else None
         if phi is not None and not jnp.issubdtype(v.dtype, jnp.complexfloating):
-            fail(who, "v", "to be complex when `params` has Peierls phases `phi` (the twisted "
-                 "chain is complex Hermitian)", f"dtype {v.dtype}", described=True)
+            fail(
+                who,
+                "v",
+                "to be complex when `params` has Peierls phases `phi` (the twisted "
+                "chain is complex Hermitian)",
+                f"dtype {v.dtype}",
+                described=True,
+            )
         x = v.reshape(-1)
         rdtype = jnp.finfo(x.dtype).dtype
         idx = lax.iota(jnp.int32, 2**L)
@@ -290,13 +308,17 @@ def _normalized(psi, num_sites, who, validate):
         return x
     norm = jnp.sum(jnp.real(x * jnp.conj(x)))
     tol = 10 * math.sqrt(float(jnp.finfo(x.dtype).eps))
-    return check(x, ~(jnp.abs(norm - 1) <= tol),
-                 f"{who}: expected `psi` to be a finite, normalized state (sum |psi|^2 = 1); "
-                 "divide it by its norm")
+    return check(
+        x,
+        ~(jnp.abs(norm - 1) <= tol),
+        f"{who}: expected `psi` to be a finite, normalized state (sum |psi|^2 = 1); "
+        "divide it by its norm",
+    )
 
 
-def expect_z(psi: Inexact[Array, "..."], num_sites: int, *, validate: bool = True
-             ) -> Float[Array, " L"]:
+def expect_z(
+    psi: Inexact[Array, "..."], num_sites: int, *, validate: bool = True
+) -> Float[Array, " L"]:
     r"""$\langle\sigma^z_i\rangle$ for every site of a normalized state with $2^L$ entries.
 
     Checked: `num_sites` an integer $\ge 1$, `psi` with $2^L$ entries (integers promoted); with
@@ -313,8 +335,9 @@ def expect_z(psi: Inexact[Array, "..."], num_sites: int, *, validate: bool = Tru
     return jnp.stack(out)
 
 
-def expect_x(psi: Inexact[Array, "..."], num_sites: int, *, validate: bool = True
-             ) -> Float[Array, " L"]:
+def expect_x(
+    psi: Inexact[Array, "..."], num_sites: int, *, validate: bool = True
+) -> Float[Array, " L"]:
     r"""$\langle\sigma^x_i\rangle$ for every site of a normalized state with $2^L$ entries.
 
     Checked: `num_sites` an integer $\ge 1$, `psi` with $2^L$ entries (integers promoted); with
@@ -323,13 +346,12 @@ def expect_x(psi: Inexact[Array, "..."], num_sites: int, *, validate: bool = Tru
     who = "expect_x"
     num_sites = _num_sites(num_sites, who)
     x = _normalized(psi, num_sites, who, validate)
-    return jnp.stack(
-        [jnp.real(jnp.vdot(x, _flip(x, i, num_sites))) for i in range(num_sites)]
-    )
+    return jnp.stack([jnp.real(jnp.vdot(x, _flip(x, i, num_sites))) for i in range(num_sites)])
 
 
-def correlation_zz(psi: Inexact[Array, "..."], num_sites: int, i: int, j: int, *,
-                   validate: bool = True) -> Array:
+def correlation_zz(
+    psi: Inexact[Array, "..."], num_sites: int, i: int, j: int, *, validate: bool = True
+) -> Array:
     r"""$\langle\sigma^z_i\sigma^z_j\rangle$ of a normalized state with $2^L$ entries.
 
     Checked: `num_sites` an integer $\ge 1$, `psi` with $2^L$ entries (integers promoted), the

@@ -41,8 +41,13 @@ def _as_chains(x, who):
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
-        v.fail(who, "x", "to be a chain of shape (steps,) or (steps, chains) with at least 2 "
-               "steps and 1 chain", f"shape {shape}", described=True)
+        v.fail(
+            who,
+            "x",
+            "to be a chain of shape (steps,) or (steps, chains) with at least 2 steps and 1 chain",
+            f"shape {shape}",
+            described=True,
+        )
     return v.finite(x, "x", who)
 
 
@@ -121,8 +126,9 @@ def autocorrelation_time(x: Float[Array, "steps ..."], *, c: float = 5.0) -> Aut
     constant) $\rho \equiv 1$, so no window satisfies the rule: $\tau = n - \frac12$, the
     largest the chain can show, with `reliable = False` (see the module docstring).
     """
-    return _autocorrelation_time(_as_chains(x, "autocorrelation_time"),
-                                 _window_factor(c, "autocorrelation_time"))
+    return _autocorrelation_time(
+        _as_chains(x, "autocorrelation_time"), _window_factor(c, "autocorrelation_time")
+    )
 
 
 def _autocorrelation_time(x, c):
@@ -220,9 +226,14 @@ def binning_error(x: Float[Array, "steps ..."], *, min_bins: int = 32) -> Binnin
     min_bins = v.static_int(min_bins, "min_bins", who, minimum=2)
     n, chains = x.shape
     if chains * n < 2 * min_bins:
-        v.fail(who, "x", f"to hold at least 2 * min_bins = {2 * min_bins} samples (too few "
-               f"for {min_bins} bins; lower `min_bins` or run longer)",
-               f"{chains * n} samples", described=True)
+        v.fail(
+            who,
+            "x",
+            f"to hold at least 2 * min_bins = {2 * min_bins} samples (too few "
+            f"for {min_bins} bins; lower `min_bins` or run longer)",
+            f"{chains * n} samples",
+            described=True,
+        )
     sizes, errors, bins = [], [], []
     b = 1
     while chains * (n // b) >= min_bins:

@@ -69,8 +69,12 @@ def tfim_exact(num_sites: int, g: float) -> TFIMExact:
     """
     num_sites = static_int(num_sites, "num_sites", "tfim_exact", minimum=2)
     if num_sites % 2:
-        fail("tfim_exact", "num_sites", "to be an even integer >= 2 (the closed form is that of "
-             "the even-parity sector)", num_sites)
+        fail(
+            "tfim_exact",
+            "num_sites",
+            "to be an even integer >= 2 (the closed form is that of the even-parity sector)",
+            num_sites,
+        )
     g = real_number(g, "g", "tfim_exact", minimum=0.0, strict=False)
     n = np.arange(1, num_sites // 2 + 1)
     k = (2 * n - 1) * np.pi / num_sites

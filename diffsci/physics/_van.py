@@ -153,17 +153,22 @@ class VAN(eqx.Module):
 def _hidden(hidden):
     """The hidden widths as a tuple of ints (`TypeError` for anything else)."""
     if isinstance(hidden, str) or not hasattr(hidden, "__iter__"):
-        fail("VAN", "hidden", "to be a sequence of layer widths (integers >= 1)", hidden,
-             TypeError)
+        fail("VAN", "hidden", "to be a sequence of layer widths (integers >= 1)", hidden, TypeError)
     return tuple(static_int(w, "hidden", "VAN") for w in hidden)
 
 
 def _check_sizes(n, hidden):
     static_int(n, "n", "VAN", minimum=1)
     if not isinstance(hidden, tuple) or not all(
-            isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in hidden):
-        fail("VAN", "hidden", "to be a sequence of layer widths (integers >= 1)", f"{hidden!r}",
-             described=True)
+        isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in hidden
+    ):
+        fail(
+            "VAN",
+            "hidden",
+            "to be a sequence of layer widths (integers >= 1)",
+            f"{hidden!r}",
+            described=True,
+        )
 
 
 def reinforce_loss(model: VAN, samples, energies, beta, *, validate: bool = True):
@@ -182,15 +187,24 @@ def reinforce_loss(model: VAN, samples, energies, beta, *, validate: bool = True
         fail(who, "model", "to be a diffsci.physics.VAN", model, TypeError)
     samples = float_array(samples, "samples", who, ndim=2)
     if samples.shape[1] != model.n:
-        fail(who, "samples", f"to have shape (M, {model.n}) (n = {model.n} spins of `model`)",
-             f"shape {samples.shape}", described=True)
+        fail(
+            who,
+            "samples",
+            f"to have shape (M, {model.n}) (n = {model.n} spins of `model`)",
+            f"shape {samples.shape}",
+            described=True,
+        )
     energies = float_array(energies, "energies", who, shape=(samples.shape[0],))
     beta = float_array(beta, "beta", who, shape=())
     if validate:
-        samples = check(samples, (samples != 1) & (samples != -1),
-                        f"{who}: expected `samples` to hold spins +1 or -1")
-        energies = check(energies, ~jnp.isfinite(energies),
-                         f"{who}: `energies` has NaN or infinite entries")
+        samples = check(
+            samples,
+            (samples != 1) & (samples != -1),
+            f"{who}: expected `samples` to hold spins +1 or -1",
+        )
+        energies = check(
+            energies, ~jnp.isfinite(energies), f"{who}: `energies` has NaN or infinite entries"
+        )
         beta = check(beta, ~jnp.isfinite(beta), f"{who}: `beta` is NaN or infinite")
     log_q = jax.vmap(model.log_prob)(samples)
     reduced = jax.lax.stop_gradient(beta * energies + log_q)
@@ -275,8 +289,13 @@ def van_train(
         if not isinstance(model, VAN):
             fail(who, "model", "to be a diffsci.physics.VAN or None", model, TypeError)
         if model.n != n:
-            fail(who, "model", f"to be a VAN of n = {n} spins", f"a VAN of {model.n} spins",
-                 described=True)
+            fail(
+                who,
+                "model",
+                f"to be a VAN of n = {n} spins",
+                f"a VAN of {model.n} spins",
+                described=True,
+            )
     steps = static_int(steps, "steps", who, minimum=1)
     batch = static_int(batch, "batch", who, minimum=2)
     learning_rate = real_number(learning_rate, "learning_rate", who, minimum=0.0)
@@ -298,8 +317,16 @@ def van_train(
 
     def run_steps(carry, start, count):
         return _train_steps(
-            carry, static, energy_fn, key_train, beta, float(anneal), int(batch),
-            float(learning_rate), start, count,
+            carry,
+            static,
+            energy_fn,
+            key_train,
+            beta,
+            float(anneal),
+            int(batch),
+            float(learning_rate),
+            start,
+            count,
         )
 
     chunk = steps if chunk_steps is None else int(chunk_steps)
@@ -314,15 +341,26 @@ def van_train(
         carry, (betas, f_q) = run_chunk(carry, 0)
     else:
         metadata = {
-            "n": n, "beta": beta, "steps": steps, "batch": batch, "chunk_steps": chunk,
-            "learning_rate": learning_rate, "anneal": anneal,
+            "n": n,
+            "beta": beta,
+            "steps": steps,
+            "batch": batch,
+            "chunk_steps": chunk,
+            "learning_rate": learning_rate,
+            "anneal": anneal,
             "key": np.asarray(_key_data(key)).tolist(),
             # the target and the starting network: a resume with others is refused
-            "energy_fn": energy_fn, "model": model,
+            "energy_fn": energy_fn,
+            "model": model,
         }
         carry, (betas, f_q) = run_chunked(
-            run_chunk, carry, num_chunks=num_chunks, checkpoint_dir=checkpoint_dir,
-            metadata=metadata, progress=progress, desc="VAN",
+            run_chunk,
+            carry,
+            num_chunks=num_chunks,
+            checkpoint_dir=checkpoint_dir,
+            metadata=metadata,
+            progress=progress,
+            desc="VAN",
             postfix=lambda c, out: {"F_q": f"{float(out[1][-1]):.6f}"},
         )
     model = cast(VAN, eqx.combine(carry[0], static))
@@ -343,8 +381,7 @@ def _train_steps(carry, static, energy_fn, key, beta, anneal, batch, learning_ra
         energies = jax.vmap(energy_fn)(samples)
 
         def loss(p):
-            return reinforce_loss(eqx.combine(p, static), samples, energies, beta_t,
-                                  validate=False)
+            return reinforce_loss(eqx.combine(p, static), samples, energies, beta_t, validate=False)
 
         grads = jax.grad(loss)(params)
         log_q = jax.vmap(model.log_prob)(samples)

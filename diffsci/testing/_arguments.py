@@ -26,21 +26,30 @@ def function(f: Any, name: str, who: str) -> None:
 
 def point(args: tuple, who: str) -> None:
     if not args:
-        fail(who, "args", "to be at least one argument of `f` (the point, passed unpacked: "
-             f"{who}(f, x, y, ...))", "none", described=True)
+        fail(
+            who,
+            "args",
+            f"to be at least one argument of `f` (the point, passed unpacked: {who}(f, x, y, ...))",
+            "none",
+            described=True,
+        )
 
 
-def number(x: Any, name: str, who: str, *, positive: bool = False,
-           optional: bool = False) -> float | None:
+def number(
+    x: Any, name: str, who: str, *, positive: bool = False, optional: bool = False
+) -> float | None:
     """A finite real number >= 0 (> 0 with `positive`), or `None` when `optional`."""
     if x is None and optional:
         return None
-    scalar_array = (isinstance(x, jax.Array | np.ndarray) and np.ndim(x) == 0
-                    and not isinstance(x, jax.core.Tracer)
-                    and (jnp.issubdtype(x.dtype, jnp.floating)
-                         or jnp.issubdtype(x.dtype, jnp.integer)))
+    scalar_array = (
+        isinstance(x, jax.Array | np.ndarray)
+        and np.ndim(x) == 0
+        and not isinstance(x, jax.core.Tracer)
+        and (jnp.issubdtype(x.dtype, jnp.floating) or jnp.issubdtype(x.dtype, jnp.integer))
+    )
     if isinstance(x, bool | np.bool_) or not (
-            isinstance(x, int | float | np.integer | np.floating) or scalar_array):
+        isinstance(x, int | float | np.integer | np.floating) or scalar_array
+    ):
         fail(who, name, "to be a real number" + (" or None" if optional else ""), x, TypeError)
     # `x` is a real number here (`fail` raises otherwise), which pyright cannot follow
     value = float(x)  # pyright: ignore[reportArgumentType]
@@ -79,7 +88,8 @@ def key(x: Any, who: str) -> None:
             fail(who, "key", "to be a seed >= 0 or a JAX PRNG key", x)
         return
     if isinstance(x, jax.Array | np.ndarray) and (
-            jnp.issubdtype(x.dtype, jax.dtypes.prng_key) or x.dtype == np.uint32):
+        jnp.issubdtype(x.dtype, jax.dtypes.prng_key) or x.dtype == np.uint32
+    ):
         return
     fail(who, "key", "to be an int seed or a JAX PRNG key (jax.random.key(seed))", x, TypeError)
 
@@ -90,8 +100,7 @@ def argnums(x: Any, num_args: int, who: str) -> None:
         return
     items = (x,) if not isinstance(x, Sequence) or isinstance(x, str) else tuple(x)
     if not items:
-        fail(who, "argnums", "to be an int or a non-empty sequence of ints", "()",
-             described=True)
+        fail(who, "argnums", "to be an int or a non-empty sequence of ints", "()", described=True)
     for a in items:
         if isinstance(a, bool | np.bool_ | str):
             fail(who, "argnums", "to be an int or a sequence of ints", x, TypeError)
@@ -100,8 +109,14 @@ def argnums(x: Any, num_args: int, who: str) -> None:
         except TypeError:
             fail(who, "argnums", "to be an int or a sequence of ints", x, TypeError)
         if not -num_args <= a < num_args:
-            fail(who, "argnums", f"to index the {num_args} positional argument(s) of `f`, in "
-                 f"[{-num_args}, {num_args})", f"{a}, which is out of range", described=True)
+            fail(
+                who,
+                "argnums",
+                f"to index the {num_args} positional argument(s) of `f`, in "
+                f"[{-num_args}, {num_args})",
+                f"{a}, which is out of range",
+                described=True,
+            )
 
 
 def options(who: str, args: tuple, *, argnums_=None, key_=0, modes_=None, **opts) -> None:

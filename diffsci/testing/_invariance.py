@@ -130,9 +130,7 @@ def check_invariance(
     _check_transform_output(transformed_args(*args), args, who)
     q = Realified(g, args, s.p.argnums, who=who)
     if len(q.y) != len(s.p.y) or any(a.shape != b.shape for a, b in zip(q.y, s.p.y, strict=True)):
-        raise ValueError(
-            "check_invariance: f(*transform(*args)) and f(*args) differ in structure"
-        )
+        raise ValueError("check_invariance: f(*transform(*args)) and f(*args) differ in structure")
     rtol = float(np.sqrt(s.eps)) if rtol is None else rtol
     ops_f = s.ops
     ops_g = Ops(q.spec, q.consts, compiled=False, fwd=s.fwd, rev=s.rev)
@@ -200,8 +198,11 @@ def _check_transform_output(out: tuple, args: tuple, who: str) -> None:
                 f"argument, {ta}, got {tb}"
             )
         for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True):
-            if np.shape(x) != np.shape(y) or (hasattr(x, "dtype") and hasattr(y, "dtype")
-                                               and np.dtype(x.dtype) != np.dtype(y.dtype)):
+            if np.shape(x) != np.shape(y) or (
+                hasattr(x, "dtype")
+                and hasattr(y, "dtype")
+                and np.dtype(x.dtype) != np.dtype(y.dtype)
+            ):
                 raise ValueError(
                     f"{who}: expected `transform` to return args[{i}] with leaves of the shapes "
                     f"and dtypes of the argument, got shape {np.shape(y)} "

@@ -141,8 +141,7 @@ class Session:
         self.rng = make_rng(key)
         #: what was not checked, and why (shown in the report)
         self.skipped: list[str] = []
-        self.p = p = Realified(structured(f, tuple(args), structure, name), args, argnums,
-                               who=name)
+        self.p = p = Realified(structured(f, tuple(args), structure, name), args, argnums, who=name)
         if modes is None:
             modes = _MODES
             if not _has_forward_mode(p):

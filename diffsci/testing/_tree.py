@@ -81,8 +81,13 @@ class Realified:
     each input component, used to scale directions and finite-difference steps).
     """
 
-    def __init__(self, f: Callable, args: Sequence, argnums: Sequence[int] | int | None = None,
-                 who: str = "check_grads"):
+    def __init__(
+        self,
+        f: Callable,
+        args: Sequence,
+        argnums: Sequence[int] | int | None = None,
+        who: str = "check_grads",
+    ):
         args = tuple(args)
         if argnums is None:
             argnums = tuple(range(len(args)))
@@ -116,8 +121,10 @@ class Realified:
             magnitude = np.asarray(jnp.abs(leaf), dtype=np.float64)
             scale = float(np.sqrt(np.mean(magnitude**2))) if magnitude.size else 0.0
             if not np.isfinite(scale):
-                raise ValueError(f"{who}: the input {name} is not finite (NaN or infinite "
-                                 "entries); the derivatives are checked at a finite point")
+                raise ValueError(
+                    f"{who}: the input {name} is not finite (NaN or infinite "
+                    "entries); the derivatives are checked at a finite point"
+                )
             scale = scale if scale > 0 else 1.0
             kinds = ("real", "imag") if is_complex else (None,)
             for part, comp in zip(kinds, _split(leaf), strict=True):
@@ -131,14 +138,22 @@ class Realified:
         self._dynamic = tuple(dynamic)
         self._static = tuple(static)
         if not x:
-            kinds = sorted({type(leaf).__name__ if not hasattr(leaf, "dtype") else str(leaf.dtype)
-                            for i, a in enumerate(args) if i in argnums
-                            for leaf in jax.tree_util.tree_leaves(a)})
+            kinds = sorted(
+                {
+                    type(leaf).__name__ if not hasattr(leaf, "dtype") else str(leaf.dtype)
+                    for i, a in enumerate(args)
+                    if i in argnums
+                    for leaf in jax.tree_util.tree_leaves(a)
+                }
+            )
             raise ValueError(
                 f"{who}: nothing to differentiate; the arguments selected by `argnums` have "
                 f"no floating-point or complex leaves (got {', '.join(kinds) or 'no leaves'}"
-                + ("; integer leaves are held constant: pass floats)" if any(
-                    "int" in k for k in kinds) else ")")
+                + (
+                    "; integer leaves are held constant: pass floats)"
+                    if any("int" in k for k in kinds)
+                    else ")"
+                )
             )
         self.x = tuple(x)
         self.in_parts = tuple(in_parts)

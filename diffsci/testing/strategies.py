@@ -83,8 +83,9 @@ def _check_sizes(n, name: str, who: str) -> None:
     """`n`: an int >= 1, or a non-empty sequence of them (the sizes to draw from)."""
     items = (n,) if isinstance(n, int | np.integer) and not isinstance(n, bool) else n
     if isinstance(items, str) or not isinstance(items, Sequence) or not items:
-        raise TypeError(f"{who}: expected `{name}` to be an int >= 1 or a non-empty sequence "
-                        f"of them, got {n!r}")
+        raise TypeError(
+            f"{who}: expected `{name}` to be an int >= 1 or a non-empty sequence of them, got {n!r}"
+        )
     for k in items:
         if isinstance(k, bool) or not isinstance(k, int | np.integer):
             raise TypeError(f"{who}: expected `{name}` to hold integers, got {k!r}")
@@ -95,8 +96,11 @@ def _check_sizes(n, name: str, who: str) -> None:
 def _check_shape(shape, who: str) -> None:
     """`shape`: an int >= 0, or a tuple of them."""
     items = (shape,) if isinstance(shape, int | np.integer) else shape
-    if isinstance(items, str) or not isinstance(items, Sequence) or any(
-            isinstance(k, bool) or not isinstance(k, int | np.integer) for k in items):
+    if (
+        isinstance(items, str)
+        or not isinstance(items, Sequence)
+        or any(isinstance(k, bool) or not isinstance(k, int | np.integer) for k in items)
+    ):
         raise TypeError(f"{who}: expected `shape` to be an int or a tuple of ints, got {shape!r}")
     if any(k < 0 for k in items):
         raise ValueError(f"{who}: expected `shape` to have sizes >= 0, got {shape!r}")
@@ -287,8 +291,12 @@ def matrices_with_spectrum(eigenvalues, *, dtype=np.float64) -> st.SearchStrateg
     _check_dtype(dtype, None)
     if not isinstance(eigenvalues, st.SearchStrategy):
         lam = np.asarray(eigenvalues)
-        if lam.ndim != 1 or lam.size == 0 or lam.dtype.kind not in "biuf" or not np.all(
-                np.isfinite(lam)):
+        if (
+            lam.ndim != 1
+            or lam.size == 0
+            or lam.dtype.kind not in "biuf"
+            or not np.all(np.isfinite(lam))
+        ):
             raise ValueError(
                 "matrices_with_spectrum: expected `eigenvalues` to be a non-empty vector of finite "
                 f"real numbers (or a strategy of them), got {eigenvalues!r}"

@@ -57,8 +57,9 @@ def check_rg_arguments(name: str, tensor, chi, steps) -> Array:
             f"{tensor.shape} in the leg order (left, right, down, up)"
         )
     if tensor.size == 0:
-        raise ValueError(f"{name}: expected `tensor` to have legs of dimension >= 1, got shape "
-                         f"{tensor.shape}")
+        raise ValueError(
+            f"{name}: expected `tensor` to have legs of dimension >= 1, got shape {tensor.shape}"
+        )
     check_chi_steps(name, chi, steps)
     return tensor
 

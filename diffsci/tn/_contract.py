@@ -57,7 +57,9 @@ def _known_strategy(name: str) -> bool:
     if name in _STRATEGIES:
         return True
     prefix = "random-greedy-"
-    return name.startswith(prefix) and name[len(prefix):].isdigit() and int(name[len(prefix):]) > 0
+    return (
+        name.startswith(prefix) and name[len(prefix) :].isdigit() and int(name[len(prefix) :]) > 0
+    )
 
 
 class OptEinsum(AbstractContractionOptimizer):
@@ -144,8 +146,9 @@ class Cotengra(AbstractContractionOptimizer):
                 f"{self.methods!r}"
             )
         # cotengra's objectives: a name, optionally with a factor ("combo-256", "limit-64").
-        base, _, factor = self.minimize.partition("-") if isinstance(self.minimize, str) else (
-            None, "", "")
+        base, _, factor = (
+            self.minimize.partition("-") if isinstance(self.minimize, str) else (None, "", "")
+        )
         if base not in _MINIMIZE or (factor and not _is_number(factor)):
             raise ValueError(
                 f"{who}: expected `minimize` to be one of {', '.join(map(repr, _MINIMIZE))} "
@@ -168,7 +171,9 @@ class Cotengra(AbstractContractionOptimizer):
         # cotengra has no annotations: pyright takes `parallel` for a `str` (from its default
         # "auto"; it also takes False) and the tree that `search` returns for a `float`
         optimizer = cotengra.HyperOptimizer(
-            progbar=False, parallel=False, **kwargs  # pyright: ignore[reportArgumentType]
+            progbar=False,
+            parallel=False,  # pyright: ignore[reportArgumentType]
+            **kwargs,
         )
         tree = optimizer.search(inputs, output, size_dict)
         path = tree.get_path()  # pyright: ignore[reportAttributeAccessIssue]
@@ -565,9 +570,7 @@ def _as_operand(t, i):
     try:
         return jnp.asarray(t)
     except (TypeError, ValueError):
-        raise TypeError(
-            f"contract: operand {i} must be an array, got {type(t).__name__}"
-        ) from None
+        raise TypeError(f"contract: operand {i} must be an array, got {type(t).__name__}") from None
 
 
 def _run_steps(steps, operands):

@@ -41,6 +41,7 @@ CTMRG_MULTIPLET_RTOL = 1e-6
 def _check_multiplet_rtol(value, who="ctmrg"):
     return CTMRG_MULTIPLET_RTOL if value is None else check_multiplet_rtol(who, value)
 
+
 __all__ = ["CTMRGEnv", "CTMRGResult", "CTMRGResults", "ctmrg", "ctmrg_log_z"]
 
 
@@ -476,8 +477,11 @@ def _ctmrg(
     multiplet_rtol = _check_multiplet_rtol(multiplet_rtol, who)
     if symmetry_rtol is None:
         symmetry_rtol = math.sqrt(float(jnp.finfo(dtype).eps))
-    if (isinstance(symmetry_rtol, bool) or not isinstance(symmetry_rtol, int | float)
-            or not symmetry_rtol > 0):
+    if (
+        isinstance(symmetry_rtol, bool)
+        or not isinstance(symmetry_rtol, int | float)
+        or not symmetry_rtol > 0
+    ):
         raise ValueError(f"{who}: `symmetry_rtol` must be a positive number, got {symmetry_rtol!r}")
     if solver is None:
         solver = lx.GMRES(rtol=tol, atol=tol, restart=10, max_steps=2000)
@@ -510,8 +514,6 @@ def _ctmrg(
         message = jnp.where(jnp.all(a == 0), _ZERO_TENSOR, result._value)
         corner, edge = raise_if_failed((corner, edge), result, who, _ADVICE, message)
     return CTMRGResult(env=CTMRGEnv(corner, edge), steps=aux.steps, error=aux.error, result=result)
-
-
 
 
 # `_ctmrg` compiled as one program (as the public `ctmrg` is), for callers that run eagerly.

@@ -319,18 +319,18 @@ def two_site_rdm(
 def _open_quadrant(a, corner, edge):
     r"""The top-left quadrant of the 2x2 plaquette with its physical legs open.
 
-    ```
-    C - T - (w)
-    |   |
-    T - A*A - (r r')      ->  Q[s, t, (w r r'), (z d d')]
-    |   |
-   (z) (d d')
-    ```
+     ```
+     C - T - (w)
+     |   |
+     T - A*A - (r r')      ->  Q[s, t, (w r r'), (z d d')]
+     |   |
+    (z) (d d')
+     ```
 
-    `Q[s, t]` is a $(\chi D^2) 	imes (\chi D^2)$ matrix for each ket index `s` and bra index
-    `t`; the closed quadrant is $\sum_s Q[s, s]$. By $C_{4v}$ symmetry of `a` and of the
-    environment the other three quadrants are the same matrix, so the plaquette is
-    $\operatorname{Tr} Q^4$. Cost $O(\chi^3 D^4 + \chi^2 D^6 p + \chi^2 D^6 p^2)$.
+     `Q[s, t]` is a $(\chi D^2) 	imes (\chi D^2)$ matrix for each ket index `s` and bra index
+     `t`; the closed quadrant is $\sum_s Q[s, s]$. By $C_{4v}$ symmetry of `a` and of the
+     environment the other three quadrants are the same matrix, so the plaquette is
+     $\operatorname{Tr} Q^4$. Cost $O(\chi^3 D^4 + \chi^2 D^6 p + \chi^2 D^6 p^2)$.
     """
     dim, chi, p = a.shape[1], corner.shape[0], a.shape[0]
     e = edge.reshape(chi, dim, dim, chi)
@@ -636,8 +636,11 @@ def optimize_ipeps(
     max_linesearch_steps = _static_count(max_linesearch_steps, "max_linesearch_steps", who)
     checkpoint_every = _static_count(checkpoint_every, "checkpoint_every", who)
     for name, value in (("gtol", gtol), ("ftol", ftol)):
-        if (isinstance(value, bool) or not isinstance(value, int | float | np.floating)
-                or not value >= 0):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float | np.floating)
+            or not value >= 0
+        ):
             raise ValueError(f"{who}: `{name}` must be a number >= 0, got {value!r}")
     if callback is not None and not callable(callback):
         raise TypeError(f"{who}: `callback` must be callable or None, got {callback!r}")
@@ -645,9 +648,12 @@ def optimize_ipeps(
     # a0 is concrete (this driver is not jittable): a bad one raises here, at once.
     a0 = _check_value(a0, who, "a0")
     if not symmetrize:
-        check(a0, relative_asymmetry(a0, _C4V[1:]) > jnp.sqrt(jnp.finfo(a0.dtype).eps),
-              f"{who}: with symmetrize=False, expected `a0` to be C4v symmetric; symmetrize it "
-              "with symmetrize_c4v, or pass symmetrize=True")
+        check(
+            a0,
+            relative_asymmetry(a0, _C4V[1:]) > jnp.sqrt(jnp.finfo(a0.dtype).eps),
+            f"{who}: with symmetrize=False, expected `a0` to be C4v symmetric; symmetrize it "
+            "with symmetrize_c4v, or pass symmetrize=True",
+        )
     try:
         ctmrg_items = tuple(sorted(ctmrg_kwargs.items()))
         hash(ctmrg_items)

@@ -34,7 +34,8 @@ def _tensor_from_spectrum(vectors, eigenvalues, site, symmetric=False, name="lat
     """
     if symmetric:
         eigenvalues = eqx.error_if(
-            eigenvalues, jnp.any(eigenvalues < 0),
+            eigenvalues,
+            jnp.any(eigenvalues < 0),
             f"{name}(symmetric=True): the bond matrix has a negative eigenvalue, so it has no "
             "real symmetric square root (an antiferromagnetic coupling?); use symmetric=False",
         )
@@ -111,18 +112,21 @@ def lattice_tensor(
     scale = jax.lax.stop_gradient(jnp.max(jnp.abs(bond)))
     asymmetry = jax.lax.stop_gradient(jnp.max(jnp.abs(bond - bond.T)))
     asymmetric = asymmetry > math.sqrt(float(jnp.finfo(dtype).eps)) * scale
-    bond, site = cast(tuple[Array, Array], eqx.branched_error_if(
-        (bond, site),
-        nonfinite_bond | nonfinite_site | asymmetric,
-        jnp.where(nonfinite_bond, 0, jnp.where(nonfinite_site, 1, 2)),
-        [
-            "lattice_tensor: `bond` has NaN or infinite entries",
-            "lattice_tensor: `site` has NaN or infinite entries",
-            "lattice_tensor: expected `bond` to be a symmetric matrix (B[s, s'] = B[s', s], the "
-            "weight of an undirected bond), got an asymmetric one; pass (B + B.T) / 2 if that is "
-            "the model you mean",
-        ],
-    ))
+    bond, site = cast(
+        tuple[Array, Array],
+        eqx.branched_error_if(
+            (bond, site),
+            nonfinite_bond | nonfinite_site | asymmetric,
+            jnp.where(nonfinite_bond, 0, jnp.where(nonfinite_site, 1, 2)),
+            [
+                "lattice_tensor: `bond` has NaN or infinite entries",
+                "lattice_tensor: `site` has NaN or infinite entries",
+                "lattice_tensor: expected `bond` to be a symmetric matrix (B[s, s'] = B[s', s], "
+                "the weight of an undirected bond), got an asymmetric one; pass (B + B.T) / 2 if "
+                "that is the model you mean",
+            ],
+        ),
+    )
     eigenvalues, vectors = eigh(0.5 * (bond + bond.T))
     return _tensor_from_spectrum(vectors, eigenvalues, site, symmetric)
 
@@ -156,8 +160,9 @@ def ising_tensor(
     # B = exp(beta s s') = Q diag(2 cosh beta, 2 sinh beta) Q^T, Q = [[1, 1], [1, -1]] / sqrt 2.
     vectors = jnp.array([[1.0, 1.0], [1.0, -1.0]], dtype=beta.dtype) / jnp.sqrt(2.0)
     eigenvalues = jnp.stack([2.0 * jnp.cosh(beta), 2.0 * jnp.sinh(beta)])
-    return _tensor_from_spectrum(vectors, eigenvalues, jnp.exp(beta * h * spins), symmetric,
-                                 "ising_tensor")
+    return _tensor_from_spectrum(
+        vectors, eigenvalues, jnp.exp(beta * h * spins), symmetric, "ising_tensor"
+    )
 
 
 def potts_tensor(

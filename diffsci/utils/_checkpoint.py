@@ -175,8 +175,9 @@ def _same_shape_of_tree(a, b) -> bool:
     if kind_a != kind_b or a.get("k") != b.get("k"):
         return False
     ca, cb = a.get("c", []), b.get("c", [])
-    return len(ca) == len(cb) and all(_same_shape_of_tree(x, y) for x, y in zip(ca, cb,
-                                                                                strict=True))
+    return len(ca) == len(cb) and all(
+        _same_shape_of_tree(x, y) for x, y in zip(ca, cb, strict=True)
+    )
 
 
 _CUSTOM_NODE = re.compile(r"CustomNode\(([^\[\]()]+)\[")
@@ -191,8 +192,9 @@ def _check_like_structure(like, treedef, sidecar, json_path) -> None:
         return
     mismatch = not _same_shape_of_tree(stored, _encode_like(like))
     if not mismatch and _has_opaque(stored):
-        mismatch = (_CUSTOM_NODE.findall(str(sidecar.get("treedef", "")))
-                    != _CUSTOM_NODE.findall(str(treedef)))
+        mismatch = _CUSTOM_NODE.findall(str(sidecar.get("treedef", ""))) != _CUSTOM_NODE.findall(
+            str(treedef)
+        )
     if mismatch:
         raise CheckpointError(
             f"load_checkpoint: `like` does not have the structure of the checkpoint {json_path} "
@@ -448,7 +450,8 @@ def load_checkpoint(path, like=None) -> tuple[Any, Any]:
                     f"{np.shape(b)} in `like`"
                 )
             if isinstance(b, jax.Array | np.ndarray | np.generic) and np.dtype(
-                    np.asarray(a).dtype) != np.dtype(b.dtype):
+                np.asarray(a).dtype
+            ) != np.dtype(b.dtype):
                 raise CheckpointError(
                     f"load_checkpoint: leaf {k} has dtype {np.asarray(a).dtype} in the checkpoint "
                     f"and {b.dtype} in `like`"

@@ -65,8 +65,11 @@ def _describe(x: Any) -> Any:
     if isinstance(x, list | tuple):
         return [_describe(v) for v in x]
     if isinstance(x, functools.partial):
-        return {"partial": _describe(x.func), "args": _describe(x.args),
-                "keywords": _describe(x.keywords)}
+        return {
+            "partial": _describe(x.func),
+            "args": _describe(x.args),
+            "keywords": _describe(x.keywords),
+        }
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
         fields = {f.name: _describe(getattr(x, f.name)) for f in dataclasses.fields(x)}
         return {"type": type(x).__qualname__, **fields}
@@ -130,8 +133,13 @@ def run_chunked(
         fail(who, "step", "to be callable as step(carry, chunk_index)", step, TypeError)
     num_chunks = static_int(num_chunks, "num_chunks", who, minimum=1)
     if checkpoint_dir is not None and not isinstance(checkpoint_dir, str | os.PathLike):
-        fail(who, "checkpoint_dir", "to be a path (str or pathlib.Path) or None",
-             checkpoint_dir, TypeError)
+        fail(
+            who,
+            "checkpoint_dir",
+            "to be a path (str or pathlib.Path) or None",
+            checkpoint_dir,
+            TypeError,
+        )
     if metadata is not None and not isinstance(metadata, dict):
         fail(who, "metadata", "to be a dict or None", metadata, TypeError)
     if not isinstance(progress, bool | ProgressBar):
@@ -139,8 +147,9 @@ def run_chunked(
     if not isinstance(desc, str):
         fail(who, "desc", "to be a string", desc, TypeError)
     if postfix is not None and not callable(postfix):
-        fail(who, "postfix", "to be callable as postfix(carry, outputs) or None", postfix,
-             TypeError)
+        fail(
+            who, "postfix", "to be callable as postfix(carry, outputs) or None", postfix, TypeError
+        )
     meta = _normalize({"num_chunks": num_chunks, "run": metadata or {}})
     start = 0
     directory = None if checkpoint_dir is None else Path(checkpoint_dir)

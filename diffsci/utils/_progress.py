@@ -65,17 +65,30 @@ class ProgressBar:
         if initial > total:
             fail(who, "initial", f"to be at most `total` = {total}", initial)
         width = static_int(width, "width", who, minimum=1)
-        if isinstance(min_interval, bool) or not isinstance(min_interval, int | float) or not (
-                math.isfinite(min_interval) and min_interval >= 0):
-            fail(who, "min_interval", "to be a finite number of seconds >= 0", min_interval,
-                 TypeError if not isinstance(min_interval, int | float) else ValueError)
+        if (
+            isinstance(min_interval, bool)
+            or not isinstance(min_interval, int | float)
+            or not (math.isfinite(min_interval) and min_interval >= 0)
+        ):
+            fail(
+                who,
+                "min_interval",
+                "to be a finite number of seconds >= 0",
+                min_interval,
+                TypeError if not isinstance(min_interval, int | float) else ValueError,
+            )
         if not isinstance(desc, str):
             fail(who, "desc", "to be a string", desc, TypeError)
         if not isinstance(enabled, bool):
             fail(who, "enabled", "to be True or False", enabled, TypeError)
         if file is not None and not callable(getattr(file, "write", None)):
-            fail(who, "file", "to be a text stream with a write method (e.g. sys.stderr)", file,
-                 TypeError)
+            fail(
+                who,
+                "file",
+                "to be a text stream with a write method (e.g. sys.stderr)",
+                file,
+                TypeError,
+            )
         self.total = total
         self.desc = desc
         self.count = initial

@@ -25,19 +25,25 @@ def batch_mesh(
         devices = jax.devices()
     else:
         if isinstance(devices, str) or not isinstance(devices, Sequence | np.ndarray):
-            fail(who, "devices", "to be a sequence of jax.Device (e.g. jax.devices()) or None",
-                 devices, TypeError)
+            fail(
+                who,
+                "devices",
+                "to be a sequence of jax.Device (e.g. jax.devices()) or None",
+                devices,
+                TypeError,
+            )
         devices = list(devices)
         if not devices:
-            fail(who, "devices", "to hold at least one device", "an empty sequence",
-                 described=True)
+            fail(who, "devices", "to hold at least one device", "an empty sequence", described=True)
         bad = [d for d in devices if not isinstance(d, jax.Device)]
         if bad:
-            fail(who, "devices", "to hold jax.Device objects (e.g. jax.devices())", bad[0],
-                 TypeError)
+            fail(
+                who, "devices", "to hold jax.Device objects (e.g. jax.devices())", bad[0], TypeError
+            )
         if len(set(devices)) != len(devices):
-            fail(who, "devices", "to hold distinct devices", "a device listed twice",
-                 described=True)
+            fail(
+                who, "devices", "to hold distinct devices", "a device listed twice", described=True
+            )
     return Mesh(np.asarray(devices), (BATCH_AXIS,))
 
 
@@ -45,8 +51,13 @@ def _check_mesh(mesh, who: str) -> None:
     if not isinstance(mesh, Mesh):
         fail(who, "mesh", "to be a jax.sharding.Mesh (e.g. batch_mesh())", mesh, TypeError)
     if BATCH_AXIS not in mesh.axis_names:
-        fail(who, "mesh", f"to have an axis named {BATCH_AXIS!r}",
-             f"a mesh with axes {mesh.axis_names}", described=True)
+        fail(
+            who,
+            "mesh",
+            f"to have an axis named {BATCH_AXIS!r}",
+            f"a mesh with axes {mesh.axis_names}",
+            described=True,
+        )
 
 
 def batch_sharding(mesh: Mesh | None = None) -> NamedSharding:
@@ -90,17 +101,33 @@ def shard_batch(tree, sharding: NamedSharding | None = None):
     if sharding is None:
         sharding = batch_sharding()
     elif not isinstance(sharding, NamedSharding):
-        fail(who, "sharding", "to be a jax.sharding.NamedSharding (e.g. batch_sharding())",
-             sharding, TypeError)
+        fail(
+            who,
+            "sharding",
+            "to be a jax.sharding.NamedSharding (e.g. batch_sharding())",
+            sharding,
+            TypeError,
+        )
     elif BATCH_AXIS not in sharding.mesh.axis_names:
-        fail(who, "sharding", f"to be over a mesh with an axis named {BATCH_AXIS!r}",
-             f"a mesh with axes {sharding.mesh.axis_names}", TypeError, described=True)
+        fail(
+            who,
+            "sharding",
+            f"to be over a mesh with an axis named {BATCH_AXIS!r}",
+            f"a mesh with axes {sharding.mesh.axis_names}",
+            TypeError,
+            described=True,
+        )
     n_dev = sharding.mesh.shape[BATCH_AXIS]
 
     def put(x):
         if np.ndim(x) == 0:
-            fail(who, "tree", "to have leaves with a leading batch axis",
-                 f"a leaf of shape {np.shape(x)}", described=True)
+            fail(
+                who,
+                "tree",
+                "to have leaves with a leading batch axis",
+                f"a leaf of shape {np.shape(x)}",
+                described=True,
+            )
         if np.shape(x)[0] % n_dev:
             raise ValueError(
                 f"shard_batch: a batch of size {np.shape(x)[:1]} cannot be split over {n_dev} "

@@ -61,12 +61,22 @@ def _check(energies, log_q, who, minimum):
     if energies.ndim != 1:
         fail(who, "energies", "to have shape (m,)", f"shape {energies.shape}", described=True)
     if log_q.shape != energies.shape:
-        fail(who, "log_q", f"to have the shape of `energies`, {energies.shape}",
-             f"shape {log_q.shape}", described=True)
+        fail(
+            who,
+            "log_q",
+            f"to have the shape of `energies`, {energies.shape}",
+            f"shape {log_q.shape}",
+            described=True,
+        )
     if energies.shape[0] < minimum:
-        fail(who, "energies", f"to hold at least {minimum} samples"
-             + (" (an error bar needs two)" if minimum == 2 else ""),
-             f"{energies.shape[0]}", described=True)
+        fail(
+            who,
+            "energies",
+            f"to hold at least {minimum} samples"
+            + (" (an error bar needs two)" if minimum == 2 else ""),
+            f"{energies.shape[0]}",
+            described=True,
+        )
     dtype = jnp.result_type(energies, log_q, float)
     return energies.astype(dtype), log_q.astype(dtype)
 

@@ -35,4 +35,3 @@ class Bad:
     value: Any = None
     rtol: float = 1e-10
     jit: bool = True
-

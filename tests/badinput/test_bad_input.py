@@ -42,15 +42,19 @@ def _check(row, call):
     who = row.who or row.name.split(".")[-1]
     if row.raises is None:
         got = call()
-        np.testing.assert_allclose(np.asarray(got, dtype=np.float64), row.value,
-                                   rtol=row.rtol, atol=row.rtol, err_msg=f"{row.name}: {row.case}")
+        np.testing.assert_allclose(
+            np.asarray(got, dtype=np.float64),
+            row.value,
+            rtol=row.rtol,
+            atol=row.rtol,
+            err_msg=f"{row.name}: {row.case}",
+        )
         return
     with pytest.raises(row.raises) as info:
         jax.block_until_ready(call())
     message = str(info.value)
     assert who in message, f"the message does not name `{who}`, the function called: {message}"
-    assert re.search(row.match, message), (
-        f"the message does not match {row.match!r}: {message}")
+    assert re.search(row.match, message), f"the message does not match {row.match!r}: {message}"
 
 
 @pytest.mark.parametrize("row", ROWS, ids=_id)
@@ -74,8 +78,11 @@ def test_every_public_name_has_a_row():
     public = set()
     for sub in _SUBPACKAGES:
         module = importlib.import_module(f"diffsci.{sub}")
-        public |= {f"{sub}.{n}" for n in dir(module)
-                   if not n.startswith("_") and not inspect.ismodule(getattr(module, n))}
+        public |= {
+            f"{sub}.{n}"
+            for n in dir(module)
+            if not n.startswith("_") and not inspect.ismodule(getattr(module, n))
+        }
     missing = sorted(public - exempt - covered)
     stale = sorted((exempt | covered) - public)
     assert not missing, f"public names with no bad-input row (add one, or say why not): {missing}"

@@ -109,35 +109,49 @@ def _rect(theta, dtype=jnp.float64):
 
 def _linalg_entries():
     e = []
-    e.append(Entry(
-        "linalg.eigh",
-        {"array": lambda t: _eigh_loss(*dla.eigh(_mat(t)))},
-        lambda t: _eigh_loss(*jnp.linalg.eigh(_mat(t))),
-        float32=lambda t: _eigh_loss(*dla.eigh(_mat(t, jnp.float32))),
-    ))
-    e.append(Entry(
-        "linalg.eigvalsh",
-        {"array": lambda t: jnp.sum(dla.eigvalsh(_mat(t)) ** 3)},
-        lambda t: jnp.sum(jnp.linalg.eigvalsh(_mat(t)) ** 3),
-        float32=lambda t: jnp.sum(dla.eigvalsh(_mat(t, jnp.float32)) ** 3),
-    ))
-    e.append(Entry(
-        "linalg.svd",
-        {"array": lambda t: _svd_loss(*dla.svd(_rect(t), full_matrices=False))},
-        lambda t: _svd_loss(*jnp.linalg.svd(_rect(t), full_matrices=False)),
-        float32=lambda t: _svd_loss(*dla.svd(_rect(t, jnp.float32), full_matrices=False)),
-    ))
-    e.append(Entry(
-        "linalg.truncated_svd",
-        {"array": lambda t: _svd_loss(*dla.truncated_svd(_rect(t), 2))},
-        lambda t: _svd_loss(*(x[..., :2] if i < 2 else x[:2] for i, x in
-                              enumerate(jnp.linalg.svd(_rect(t), full_matrices=False)))),
-    ))
-    e.append(Entry(
-        "linalg.qr",
-        {"array": lambda t: _qr_loss(*dla.qr(_rect(t)))},
-        lambda t: _qr_loss(*jnp.linalg.qr(_rect(t))),
-    ))
+    e.append(
+        Entry(
+            "linalg.eigh",
+            {"array": lambda t: _eigh_loss(*dla.eigh(_mat(t)))},
+            lambda t: _eigh_loss(*jnp.linalg.eigh(_mat(t))),
+            float32=lambda t: _eigh_loss(*dla.eigh(_mat(t, jnp.float32))),
+        )
+    )
+    e.append(
+        Entry(
+            "linalg.eigvalsh",
+            {"array": lambda t: jnp.sum(dla.eigvalsh(_mat(t)) ** 3)},
+            lambda t: jnp.sum(jnp.linalg.eigvalsh(_mat(t)) ** 3),
+            float32=lambda t: jnp.sum(dla.eigvalsh(_mat(t, jnp.float32)) ** 3),
+        )
+    )
+    e.append(
+        Entry(
+            "linalg.svd",
+            {"array": lambda t: _svd_loss(*dla.svd(_rect(t), full_matrices=False))},
+            lambda t: _svd_loss(*jnp.linalg.svd(_rect(t), full_matrices=False)),
+            float32=lambda t: _svd_loss(*dla.svd(_rect(t, jnp.float32), full_matrices=False)),
+        )
+    )
+    e.append(
+        Entry(
+            "linalg.truncated_svd",
+            {"array": lambda t: _svd_loss(*dla.truncated_svd(_rect(t), 2))},
+            lambda t: _svd_loss(
+                *(
+                    x[..., :2] if i < 2 else x[:2]
+                    for i, x in enumerate(jnp.linalg.svd(_rect(t), full_matrices=False))
+                )
+            ),
+        )
+    )
+    e.append(
+        Entry(
+            "linalg.qr",
+            {"array": lambda t: _qr_loss(*dla.qr(_rect(t)))},
+            lambda t: _qr_loss(*jnp.linalg.qr(_rect(t))),
+        )
+    )
 
     def thermal(f):
         r = f
@@ -153,45 +167,59 @@ def _linalg_entries():
         def __call__(self, w):
             return jnp.exp(-self.beta * w)
 
-    e.append(Entry(
-        "linalg.funm",
-        {
-            "closure": lambda t: thermal(dla.funm(_A0, lambda w: jnp.exp(-t * w))),
-            "module_field": lambda t: thermal(dla.funm(_A0, Boltzmann(t))),
-        },
-        lambda t: thermal(dense_funm(_A0, lambda w: jnp.exp(-t * w))),
-    ))
+    e.append(
+        Entry(
+            "linalg.funm",
+            {
+                "closure": lambda t: thermal(dla.funm(_A0, lambda w: jnp.exp(-t * w))),
+                "module_field": lambda t: thermal(dla.funm(_A0, Boltzmann(t))),
+            },
+            lambda t: thermal(dense_funm(_A0, lambda w: jnp.exp(-t * w))),
+        )
+    )
     # theta in the matrix instead of in f: another loss, so another row.
-    e.append(Entry(
-        "linalg.funm[matrix]",
-        {"array": lambda t: thermal(dla.funm(_mat(t), lambda w: jnp.exp(-0.2 * w)))},
-        lambda t: thermal(dense_funm(_mat(t), lambda w: jnp.exp(-0.2 * w))),
-    ))
-    e.append(Entry(
-        "linalg.projector",
-        {"array": lambda t: jnp.sum(_A1 * dla.projector(_mat(t), 2))},
-        lambda t: jnp.sum(_A1 * dense_funm(_mat(t), lambda w: (jnp.arange(4) < 2) * 1.0)),
-    ))
-    e.append(Entry(
-        "linalg.band_energy",
-        {"array": lambda t: dla.band_energy(_mat(t), 2)},
-        lambda t: jnp.sum(jnp.linalg.eigvalsh(_mat(t))[:2]),
-    ))
-    e.append(Entry(
-        "linalg.expmh",
-        {"array": lambda t: jnp.sum(_A1 * dla.expmh(0.1 * _mat(t)))},
-        lambda t: jnp.sum(_A1 * dense_funm(0.1 * _mat(t), jnp.exp)),
-    ))
-    e.append(Entry(
-        "linalg.sqrtmh",
-        {"array": lambda t: jnp.sum(_A1 * dla.sqrtmh(_spd(t)))},
-        lambda t: jnp.sum(_A1 * dense_funm(_spd(t), jnp.sqrt)),
-    ))
-    e.append(Entry(
-        "linalg.logmh",
-        {"array": lambda t: jnp.sum(_A1 * dla.logmh(_spd(t)))},
-        lambda t: jnp.sum(_A1 * dense_funm(_spd(t), jnp.log)),
-    ))
+    e.append(
+        Entry(
+            "linalg.funm[matrix]",
+            {"array": lambda t: thermal(dla.funm(_mat(t), lambda w: jnp.exp(-0.2 * w)))},
+            lambda t: thermal(dense_funm(_mat(t), lambda w: jnp.exp(-0.2 * w))),
+        )
+    )
+    e.append(
+        Entry(
+            "linalg.projector",
+            {"array": lambda t: jnp.sum(_A1 * dla.projector(_mat(t), 2))},
+            lambda t: jnp.sum(_A1 * dense_funm(_mat(t), lambda w: (jnp.arange(4) < 2) * 1.0)),
+        )
+    )
+    e.append(
+        Entry(
+            "linalg.band_energy",
+            {"array": lambda t: dla.band_energy(_mat(t), 2)},
+            lambda t: jnp.sum(jnp.linalg.eigvalsh(_mat(t))[:2]),
+        )
+    )
+    e.append(
+        Entry(
+            "linalg.expmh",
+            {"array": lambda t: jnp.sum(_A1 * dla.expmh(0.1 * _mat(t)))},
+            lambda t: jnp.sum(_A1 * dense_funm(0.1 * _mat(t), jnp.exp)),
+        )
+    )
+    e.append(
+        Entry(
+            "linalg.sqrtmh",
+            {"array": lambda t: jnp.sum(_A1 * dla.sqrtmh(_spd(t)))},
+            lambda t: jnp.sum(_A1 * dense_funm(_spd(t), jnp.sqrt)),
+        )
+    )
+    e.append(
+        Entry(
+            "linalg.logmh",
+            {"array": lambda t: jnp.sum(_A1 * dla.logmh(_spd(t)))},
+            lambda t: jnp.sum(_A1 * dense_funm(_spd(t), jnp.log)),
+        )
+    )
 
     # eigsh: a matrix-free operator H(g) = A0 + g A1, lowest two eigenvalues.
     v0 = jnp.ones(4)
@@ -208,26 +236,34 @@ def _linalg_entries():
     def low(res):
         return jnp.sum(res.eigenvalues * jnp.array([1.0, 0.5]))
 
-    e.append(Entry(
-        "linalg.eigsh",
-        {
-            "args": lambda t: low(dla.eigsh(lambda p, v: (_A0 + p * _A1) @ v, t, v0, 2)),
-            "args_dict": lambda t: low(
-                dla.eigsh(lambda p, v: (_A0 + p["g"] * _A1) @ v, {"g": t}, v0, 2)
-            ),
-            "args_module": lambda t: low(
-                dla.eigsh(lambda p, v: (_A0 + p.g * _A1) @ v, Couplings(t), v0, 2)
-            ),
-            "args_static": lambda t: low(dla.eigsh(
-                lambda p, v: (_A0 + p[0] * _A1) @ v * p[1] if p[2] is None and p[3] == "x"
-                else v, (t, 1, None, "x"), v0, 2,
-            )),
-            "closure": lambda t: low(dla.eigsh(lambda p, v: (_A0 + t * _A1) @ v, None, v0, 2)),
-            "module_field": lambda t: low(dla.eigsh(Op(t), None, v0, 2)),
-        },
-        lambda t: jnp.sum(jnp.linalg.eigvalsh(_mat(t))[:2] * jnp.array([1.0, 0.5])),
-        rtol=1e-7,
-    ))
+    e.append(
+        Entry(
+            "linalg.eigsh",
+            {
+                "args": lambda t: low(dla.eigsh(lambda p, v: (_A0 + p * _A1) @ v, t, v0, 2)),
+                "args_dict": lambda t: low(
+                    dla.eigsh(lambda p, v: (_A0 + p["g"] * _A1) @ v, {"g": t}, v0, 2)
+                ),
+                "args_module": lambda t: low(
+                    dla.eigsh(lambda p, v: (_A0 + p.g * _A1) @ v, Couplings(t), v0, 2)
+                ),
+                "args_static": lambda t: low(
+                    dla.eigsh(
+                        lambda p, v: (
+                            (_A0 + p[0] * _A1) @ v * p[1] if p[2] is None and p[3] == "x" else v
+                        ),
+                        (t, 1, None, "x"),
+                        v0,
+                        2,
+                    )
+                ),
+                "closure": lambda t: low(dla.eigsh(lambda p, v: (_A0 + t * _A1) @ v, None, v0, 2)),
+                "module_field": lambda t: low(dla.eigsh(Op(t), None, v0, 2)),
+            },
+            lambda t: jnp.sum(jnp.linalg.eigvalsh(_mat(t))[:2] * jnp.array([1.0, 0.5])),
+            rtol=1e-7,
+        )
+    )
     return e
 
 
@@ -266,13 +302,27 @@ def _ode_entry(solver, adjoint, *, fwd, label, transforms):
         return _ode_loss(dode.odeint(f, _Y0, _TS, args, dt0=0.1, solver=solver, adjoint=adjoint))
 
     def ref(t):
-        ys = dode.odeint(_field, _Y0, _TS, jnp.asarray(t, jnp.float64), dt0=0.1, solver=solver,
-                         adjoint=dode.DirectAdjoint())
+        ys = dode.odeint(
+            _field,
+            _Y0,
+            _TS,
+            jnp.asarray(t, jnp.float64),
+            dt0=0.1,
+            solver=solver,
+            adjoint=dode.DirectAdjoint(),
+        )
         return _ode_loss(ys)
 
     def f32(t):
-        ys = dode.odeint(_field, _Y0.astype(jnp.float32), _TS, jnp.float32(t), dt0=0.1,
-                         solver=solver, adjoint=adjoint)
+        ys = dode.odeint(
+            _field,
+            _Y0.astype(jnp.float32),
+            _TS,
+            jnp.float32(t),
+            dt0=0.1,
+            solver=solver,
+            adjoint=adjoint,
+        )
         return _ode_loss(ys)
 
     routes = {
@@ -280,8 +330,8 @@ def _ode_entry(solver, adjoint, *, fwd, label, transforms):
         "args_dict": lambda t: solve(lambda s, y, a: _field(s, y, a["rate"]), {"rate": t}),
         "args_module": lambda t: solve(lambda s, y, a: _field(s, y, a.rate), _Rate(t)),
         "args_static": lambda t: solve(
-            lambda s, y, a: _field(s, y, a[0]) * a[1] if a[2] is None and a[3] == "x"
-            else y, (t, 1, None, "x")
+            lambda s, y, a: _field(s, y, a[0]) * a[1] if a[2] is None and a[3] == "x" else y,
+            (t, 1, None, "x"),
         ),
         "closure": lambda t: solve(lambda s, y, a: _field(s, y, t), None),
         "module_field": lambda t: solve(_Decay(t), None),
@@ -329,39 +379,54 @@ def _ode_entries():
 
     for solver in (dode.Leapfrog(), dode.Yoshida4()):
         name = type(solver).__name__
-        e.append(Entry(
-            f"ode.odeint[{name},ReversibleAdjoint]",
-            {
-                "args": lambda t, s=solver: osc_loss(
-                    dode.odeint(_oscillator, q0, _TS, t, dt0=0.1, solver=s)),
-                "closure": lambda t, s=solver: osc_loss(dode.odeint(
-                    lambda u, y, a: _oscillator(u, y, t), q0, _TS, None, dt0=0.1, solver=s)),
-            },
-            lambda t, s=solver: osc_loss(dode.odeint(
-                _oscillator, q0, _TS, jnp.asarray(t), dt0=0.1, solver=s,
-                adjoint=dode.DirectAdjoint())),
-            theta=1.3,
-            fwd=False,
-            rtol=1e-10,
-            transforms=isinstance(solver, dode.Leapfrog),
-            heavy=True,
-        ))
+        e.append(
+            Entry(
+                f"ode.odeint[{name},ReversibleAdjoint]",
+                {
+                    "args": lambda t, s=solver: osc_loss(
+                        dode.odeint(_oscillator, q0, _TS, t, dt0=0.1, solver=s)
+                    ),
+                    "closure": lambda t, s=solver: osc_loss(
+                        dode.odeint(
+                            lambda u, y, a: _oscillator(u, y, t), q0, _TS, None, dt0=0.1, solver=s
+                        )
+                    ),
+                },
+                lambda t, s=solver: osc_loss(
+                    dode.odeint(
+                        _oscillator,
+                        q0,
+                        _TS,
+                        jnp.asarray(t),
+                        dt0=0.1,
+                        solver=s,
+                        adjoint=dode.DirectAdjoint(),
+                    )
+                ),
+                theta=1.3,
+                fwd=False,
+                rtol=1e-10,
+                transforms=isinstance(solver, dode.Leapfrog),
+                heavy=True,
+            )
+        )
 
     # traced save times: theta is the end time, ts = linspace(0, theta, 3) built in the loss
     def end_time(t, adjoint):
         ts = jnp.linspace(0.0, t, 3)
-        return _ode_loss(dode.odeint(_field, _Y0, ts, 0.7, dt0=0.1, max_steps=40,
-                                     adjoint=adjoint))
+        return _ode_loss(dode.odeint(_field, _Y0, ts, 0.7, dt0=0.1, max_steps=40, adjoint=adjoint))
 
-    e.append(Entry(
-        "ode.odeint[traced ts]",
-        {"array": lambda t: end_time(t, dode.ReversibleAdjoint())},
-        lambda t: end_time(t, dode.DirectAdjoint()),
-        theta=1.1,
-        fwd=False,
-        rtol=1e-10,
-        heavy=True,
-    ))
+    e.append(
+        Entry(
+            "ode.odeint[traced ts]",
+            {"array": lambda t: end_time(t, dode.ReversibleAdjoint())},
+            lambda t: end_time(t, dode.DirectAdjoint()),
+            theta=1.1,
+            fwd=False,
+            rtol=1e-10,
+            heavy=True,
+        )
+    )
     return e
 
 
@@ -402,8 +467,8 @@ def _tn_entries():
         bond = jnp.exp(t * jnp.array([[1.0, -0.5, 0.2], [-0.5, 1.0, 0.3], [0.2, 0.3, 1.0]]))
         lat = dtn.lattice_tensor(bond, jnp.array([1.0, t, 0.5]), symmetric=True)
         sym = dtn.symmetrize_c4v(peps * jnp.cos(t) + t**2)
-        return (jnp.sum(potts * lat) / 10 + jnp.sum(potts[0] ** 2) / 100
-                + jnp.sum(sym * peps))
+        return jnp.sum(potts * lat) / 10 + jnp.sum(potts[0] ** 2) / 100 + jnp.sum(sym * peps)
+
     def trg(t):
         return dtn.trg(dtn.ising_tensor(t), 4, steps=2)
 
@@ -426,26 +491,45 @@ def _tn_entries():
             "tn.potts_tensor+lattice_tensor+symmetrize_c4v",
             {"array": constructors},
             constructors,
-            theta=0.35, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+            theta=0.35,
+            fd_reference=True,
+            rtol=1e-7,
+            heavy=True,
+            eager=False,
             prepare=random_peps,
         ),
         Entry(
             "tn.trg+ising_tensor",
             {"array": trg},
             trg,
-            theta=0.35, fd_reference=True, rtol=1e-6, transforms=False, heavy=True, eager=False,
+            theta=0.35,
+            fd_reference=True,
+            rtol=1e-6,
+            transforms=False,
+            heavy=True,
+            eager=False,
         ),
         Entry(
             "tn.hotrg",
             {"array": hotrg},
             hotrg,
-            theta=0.35, fd_reference=True, rtol=1e-6, transforms=False, heavy=True, eager=False,
+            theta=0.35,
+            fd_reference=True,
+            rtol=1e-6,
+            transforms=False,
+            heavy=True,
+            eager=False,
         ),
         Entry(
             "tn.ising_log_z",
             {"array": ising_log_z},
             ising_log_z,
-            theta=0.35, fd_reference=True, rtol=1e-6, transforms=False, heavy=True, eager=False,
+            theta=0.35,
+            fd_reference=True,
+            rtol=1e-6,
+            transforms=False,
+            heavy=True,
+            eager=False,
         ),
         # iPEPS: a D = 2 tensor near the published Heisenberg state (CTMRG converges quickly
         # there), theta in the tensor and in the bond Hamiltonian (a Python float reaching
@@ -454,13 +538,23 @@ def _tn_entries():
             "tn.ipeps_energy+two_site_rdm+one_site_rdm+ctmrg+double_layer+physics.tfim_bond",
             {"array": _peps_observables},
             _peps_observables,
-            theta=0.8, fd_reference=True, rtol=1e-6, transforms=False, heavy=True, eager=False,
+            theta=0.8,
+            fd_reference=True,
+            rtol=1e-6,
+            transforms=False,
+            heavy=True,
+            eager=False,
         ),
         Entry(
             "tn.ctmrg_log_z",
             {"array": ctmrg_log_z},
             ctmrg_log_z,
-            theta=0.3, fd_reference=True, rtol=1e-6, transforms=False, heavy=True, eager=False,
+            theta=0.3,
+            fd_reference=True,
+            rtol=1e-6,
+            transforms=False,
+            heavy=True,
+            eager=False,
         ),
     ]
 
@@ -509,7 +603,8 @@ def _flows_entries():
 
     def networks(t):
         return sum(p(z4 * t, 0.5) for p in potentials()) + jnp.sum(
-            dflows.standard_normal_log_prob(z4[None] * t))
+            dflows.standard_normal_log_prob(z4[None] * t)
+        )
 
     return [
         Entry(
@@ -519,7 +614,11 @@ def _flows_entries():
                 "module_field": lambda t: logq(_Quadratic(t)),
             },
             lambda t: logq(_Quadratic(jnp.asarray(t)), dode.DirectAdjoint()),
-            theta=0.4, fwd=False, rtol=1e-9, hessian=False, heavy=True,
+            theta=0.4,
+            fwd=False,
+            rtol=1e-9,
+            hessian=False,
+            heavy=True,
         ),
         # F_q of eight samples with a fixed key: theta moves the samples and their log q
         Entry(
@@ -527,7 +626,11 @@ def _flows_entries():
             "+SpinFlipSymmetric+standard_normal_log_prob",
             {"array": networks},
             networks,
-            theta=0.8, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+            theta=0.8,
+            fd_reference=True,
+            rtol=1e-7,
+            heavy=True,
+            eager=False,
             prepare=potentials,
         ),
         Entry(
@@ -537,7 +640,11 @@ def _flows_entries():
                 "module_field": lambda t: free_energy(_Quadratic(t)),
             },
             lambda t: free_energy(_Quadratic(jnp.asarray(t)), dode.DirectAdjoint()),
-            theta=0.4, fwd=False, rtol=1e-9, transforms=False, heavy=True,
+            theta=0.4,
+            fwd=False,
+            rtol=1e-9,
+            transforms=False,
+            heavy=True,
         ),
         Entry(
             "flows.latent_energy",
@@ -546,7 +653,11 @@ def _flows_entries():
                 "module_field": lambda t: latent(_Quadratic(t)),
             },
             lambda t: latent(_Quadratic(jnp.asarray(t)), dode.DirectAdjoint()),
-            theta=0.4, fwd=False, rtol=1e-9, transforms=False, heavy=True,
+            theta=0.4,
+            fwd=False,
+            rtol=1e-9,
+            transforms=False,
+            heavy=True,
         ),
     ]
 
@@ -565,9 +676,14 @@ def _physics_entries():
 
     def dense_hessian_eigenvalues(x):
         n, d = x.shape
-        pair = lambda y: jnp.sum(
-            1.0 / jnp.sqrt(jnp.sum((y[:, None] - y[None]) ** 2, -1) + jnp.eye(n))
-            * (1 - jnp.eye(n))) / 2
+        pair = lambda y: (
+            jnp.sum(
+                1.0
+                / jnp.sqrt(jnp.sum((y[:, None] - y[None]) ** 2, -1) + jnp.eye(n))
+                * (1 - jnp.eye(n))
+            )
+            / 2
+        )
         energy = lambda y: jnp.sum(y**2) + pair(y.reshape(n, d))
         return jnp.linalg.eigvalsh(jax.hessian(energy)(x.reshape(-1)))
 
@@ -576,8 +692,12 @@ def _physics_entries():
 
     def variational(t, estimator, objective):
         est = estimator(energies0 * t, log_q0 + t**2, t)
-        return (est.variational + 0.5 * est.importance + 0.1 * est.ess
-                + 0.3 * objective(energies0 * t, log_q0 + t, t))
+        return (
+            est.variational
+            + 0.5 * est.importance
+            + 0.1 * est.ess
+            + 0.3 * objective(energies0 * t, log_q0 + t, t)
+        )
 
     def dense_variational(energies, log_q, beta):
         # F_q = <E + ln q / beta>, F = -ln(mean w) / beta, ESS = (sum w)^2 / sum w^2
@@ -592,8 +712,12 @@ def _physics_entries():
         return Est
 
     def onsager(b):
-        return (dphys.onsager_log_z(b) + dphys.onsager_energy(b)
-                + 0.1 * dphys.onsager_specific_heat(b) + dphys.yang_magnetization(b))
+        return (
+            dphys.onsager_log_z(b)
+            + dphys.onsager_energy(b)
+            + 0.1 * dphys.onsager_specific_heat(b)
+            + dphys.yang_magnetization(b)
+        )
 
     chain = dphys.TightBindingLattice(4, ((0, 1), (1, 2), (2, 3)), (4,))
     stagger = jnp.array([0.5, -0.3, 0.2, -0.6])
@@ -601,9 +725,11 @@ def _physics_entries():
 
     def targets(t):
         h = chain.hamiltonian(t * stagger, 1.0 + 0.1 * t)
-        return (dphys.DensityTarget(density, 2).loss(h)
-                + dphys.SpectrumTarget(jnp.array([-1.5, -0.5])).loss(h)
-                + dphys.ThermalDensityTarget(density, 2.0).loss(h))
+        return (
+            dphys.DensityTarget(density, 2).loss(h)
+            + dphys.SpectrumTarget(jnp.array([-1.5, -0.5])).loss(h)
+            + dphys.ThermalDensityTarget(density, 2.0).loss(h)
+        )
 
     spins = jnp.array([1.0, -1.0, -1.0, 1.0, 1.0, -1.0, 1.0, 1.0, -1.0])
     patterns = jnp.array([[1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 1.0, -1.0, 1.0]])
@@ -611,17 +737,23 @@ def _physics_entries():
     def ising(t):
         j = dphys.square_lattice_couplings(3, 3) + 0.2 * dphys.hopfield_couplings(patterns * t)
         thermo = dphys.ising_thermodynamics(j, t, 0.1 * spins)
-        return (dphys.ising_energy(spins, j, t * spins) + thermo.free_energy + thermo.energy
-                + 0.1 * thermo.specific_heat)
+        return (
+            dphys.ising_energy(spins, j, t * spins)
+            + thermo.free_energy
+            + thermo.energy
+            + 0.1 * thermo.specific_heat
+        )
 
     psi0 = jnp.asarray(np.random.default_rng(2).normal(size=8))
     psi1 = jnp.asarray(np.random.default_rng(3).normal(size=8))
 
     def observables(t):
         psi = (psi0 + t * psi1) / jnp.linalg.norm(psi0 + t * psi1)
-        return (jnp.sum(dphys.expect_z(psi, 3) * jnp.array([1.0, 2.0, 3.0]))
-                + jnp.sum(dphys.expect_x(psi, 3) * jnp.array([0.5, 1.0, -1.0]))
-                + dphys.correlation_zz(psi, 3, 0, 2))
+        return (
+            jnp.sum(dphys.expect_z(psi, 3) * jnp.array([1.0, 2.0, 3.0]))
+            + jnp.sum(dphys.expect_x(psi, 3) * jnp.array([0.5, 1.0, -1.0]))
+            + dphys.correlation_zz(psi, 3, 0, 2)
+        )
 
     def fields(t):
         y = jnp.array([1.0, -0.5, 2.0])
@@ -634,15 +766,18 @@ def _physics_entries():
         return (
             dphys.lorenz_fit_problem(t_end=0.2, num_obs=3, dt=0.02)[2],
             dphys.sir_fit_problem(days=4.0, num_obs=3, dt=0.5)[2],
-            dphys.hamiltonian_inverse_problem(num_particles=2, t_end=0.6, num_obs=3, dt=0.1,
-                                              degree=2)[2],
+            dphys.hamiltonian_inverse_problem(
+                num_particles=2, t_end=0.6, num_obs=3, dt=0.1, degree=2
+            )[2],
         )
 
     def fits(t):
         lorenz_loss, sir_loss, pendula_loss = fit_losses()
-        return (lorenz_loss(jnp.array([10.0, 28.0, 8.0 / 3.0]) * (1 + 0.1 * t))
-                + sir_loss(jnp.array([-0.7, -2.3]) + t)
-                + pendula_loss(jnp.array([1.0, -1.0]) * (1 + t)))
+        return (
+            lorenz_loss(jnp.array([10.0, 28.0, 8.0 / 3.0]) * (1 + 0.1 * t))
+            + sir_loss(jnp.array([-0.7, -2.3]) + t)
+            + pendula_loss(jnp.array([1.0, -1.0]) * (1 + t))
+        )
 
     @functools.cache
     def network():
@@ -688,7 +823,12 @@ def _physics_entries():
             lambda g: chains(g, dense_e0),
             # the closure route and the transformations of this rule, and the uncompiled hand-over
             # of a Python float in `params`, run in the linalg.eigsh row
-            theta=0.8, rtol=1e-7, heavy=True, transforms=False, eager=False, prepare=models,
+            theta=0.8,
+            rtol=1e-7,
+            heavy=True,
+            transforms=False,
+            eager=False,
+            prepare=models,
         ),
         # the Coulomb gas: positions x0 + theta dx; the Hessian's spectrum through eigvalsh
         Entry(
@@ -696,20 +836,33 @@ def _physics_entries():
             {"array": lambda t: coulomb(t, dphys.coulomb_hessian_eigenvalues)},
             lambda t: coulomb(t, dense_hessian_eigenvalues),
             # a Hessian inside: its second derivative (fourth of the energy) is not asked here
-            theta=0.3, rtol=1e-7, heavy=True, eager=False, hessian=False,
+            theta=0.3,
+            rtol=1e-7,
+            heavy=True,
+            eager=False,
+            hessian=False,
         ),
         Entry(
             "physics.onsager_log_z+onsager_energy+onsager_specific_heat+yang_magnetization",
             {"array": onsager},
             onsager,
             # the specific heat is already a second derivative: no hessian of it here
-            theta=0.5, fd_reference=True, rtol=1e-7, heavy=True, eager=False, hessian=False,
+            theta=0.5,
+            fd_reference=True,
+            rtol=1e-7,
+            heavy=True,
+            eager=False,
+            hessian=False,
         ),
         Entry(
             "physics.coulomb_virial",
             {"array": virial},
             virial,
-            theta=0.3, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+            theta=0.3,
+            fd_reference=True,
+            rtol=1e-7,
+            heavy=True,
+            eager=False,
         ),
         # the lattice-engineering targets on an open chain of four sites with a staggered,
         # theta-dependent on-site potential (no degenerate levels at the Fermi level)
@@ -717,26 +870,41 @@ def _physics_entries():
             "physics.TightBindingLattice+DensityTarget+SpectrumTarget+ThermalDensityTarget",
             {"array": targets},
             targets,
-            theta=0.6, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+            theta=0.6,
+            fd_reference=True,
+            rtol=1e-7,
+            heavy=True,
+            eager=False,
         ),
         Entry(
-            "physics.ising_energy+ising_thermodynamics+square_lattice_couplings"
-            "+hopfield_couplings",
+            "physics.ising_energy+ising_thermodynamics+square_lattice_couplings+hopfield_couplings",
             {"array": ising},
             ising,
-            theta=0.3, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+            theta=0.3,
+            fd_reference=True,
+            rtol=1e-7,
+            heavy=True,
+            eager=False,
         ),
         Entry(
             "physics.expect_z+expect_x+correlation_zz",
             {"array": observables},
             observables,
-            theta=0.4, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+            theta=0.4,
+            fd_reference=True,
+            rtol=1e-7,
+            heavy=True,
+            eager=False,
         ),
         Entry(
             "physics.lorenz+sir",
             {"array": fields},
             fields,
-            theta=0.4, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+            theta=0.4,
+            fd_reference=True,
+            rtol=1e-7,
+            heavy=True,
+            eager=False,
         ),
         # the fitting problems' losses (odeint with the anchored and plain reversible adjoints,
         # Leapfrog), at small sizes
@@ -744,7 +912,12 @@ def _physics_entries():
             "physics.lorenz_fit_problem+sir_fit_problem+hamiltonian_inverse_problem",
             {"array": fits},
             fits,
-            theta=0.3, fd_reference=True, rtol=1e-6, transforms=False, heavy=True, eager=False,
+            theta=0.3,
+            fd_reference=True,
+            rtol=1e-6,
+            transforms=False,
+            heavy=True,
+            eager=False,
             prepare=fit_losses,
         ),
         # F_q of 16 samples of a small autoregressive network (fixed key): theta is beta and
@@ -753,34 +926,57 @@ def _physics_entries():
             "physics.van_free_energy+VAN",
             {"closure": van},
             van,
-            theta=0.6, fd_reference=True, rtol=1e-7, transforms=False, heavy=True, eager=False,
+            theta=0.6,
+            fd_reference=True,
+            rtol=1e-7,
+            transforms=False,
+            heavy=True,
+            eager=False,
             prepare=network,
         ),
         Entry(
             "physics.ising_hubbard_stratonovich",
             {"array": stratonovich},
             stratonovich,
-            theta=0.3, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+            theta=0.3,
+            fd_reference=True,
+            rtol=1e-7,
+            heavy=True,
+            eager=False,
         ),
         Entry(
             "utils.variational_free_energy+variational_objective",
-            {"array": lambda t: variational(t, du.variational_free_energy,
-                                            du.variational_objective)},
-            lambda t: variational(t, dense_variational,
-                                  lambda e, q, b: dense_variational(e, q, b).variational),
-            theta=0.7, heavy=True, eager=False,
+            {
+                "array": lambda t: variational(
+                    t, du.variational_free_energy, du.variational_objective
+                )
+            },
+            lambda t: variational(
+                t, dense_variational, lambda e, q, b: dense_variational(e, q, b).variational
+            ),
+            theta=0.7,
+            heavy=True,
+            eager=False,
         ),
         Entry(
             "physics.kaufman_log_z",
             {"array": kaufman},
             kaufman,
-            theta=0.4, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+            theta=0.4,
+            fd_reference=True,
+            rtol=1e-7,
+            heavy=True,
+            eager=False,
         ),
         Entry(
             "physics.ising_exact",
             {"array": exact},
             exact,
-            theta=0.4, fd_reference=True, rtol=1e-7, heavy=True, eager=False,
+            theta=0.4,
+            fd_reference=True,
+            rtol=1e-7,
+            heavy=True,
+            eager=False,
         ),
     ]
 

@@ -134,9 +134,7 @@ _ROUTE_ROWS = [
 def _params(rows):
     """One pytest.param per row, grouped by entry: with `--dist loadgroup` all the tests of an
     entry run on one worker, which compiles the rule and its reference once."""
-    return [
-        pytest.param(*r, id="-".join(r), marks=pytest.mark.xdist_group(r[0])) for r in rows
-    ]
+    return [pytest.param(*r, id="-".join(r), marks=pytest.mark.xdist_group(r[0])) for r in rows]
 
 
 @pytest.mark.parametrize(("name", "route", "value_type"), _params(_ROUTE_ROWS))
@@ -159,8 +157,16 @@ def _first_route(entry):
     return next(iter(entry.routes.values()))
 
 
-_TRANSFORMS = ["jit_outside", "jit_inside", "filter_jit", "jacrev", "jacfwd", "hessian",
-               "vmap_of_grad", "grad_of_vmap"]
+_TRANSFORMS = [
+    "jit_outside",
+    "jit_inside",
+    "filter_jit",
+    "jacrev",
+    "jacfwd",
+    "hessian",
+    "vmap_of_grad",
+    "grad_of_vmap",
+]
 _LIGHT_ONLY = {"jit_outside", "filter_jit", "jacrev", "grad_of_vmap"}
 _TRANSFORM_ROWS = [
     (e.name, t)
@@ -196,8 +202,12 @@ def test_transformations(name, transform):
             return
         got = jax.jit(jax.jacfwd(loss))(t)
     elif transform == "hessian":
-        _close(jax.jit(jax.hessian(loss))(t), _reference_second(entry, t),
-               max(entry.rtol, 1e-6), f"{name}: hessian")
+        _close(
+            jax.jit(jax.hessian(loss))(t),
+            _reference_second(entry, t),
+            max(entry.rtol, 1e-6),
+            f"{name}: hessian",
+        )
         return
     else:
         ts = jnp.array([t, t * 1.1])
@@ -230,74 +240,160 @@ def test_float32(name, x64):
 # name of these subpackages must appear in a row's name ("module.name+other+module2.name3").
 _NOT_ENTRY_POINTS = {
     "linalg": {
-        "AbstractDegeneracyPolicy": "option", "MaskDegeneracies": "option",
-        "LorentzianBroadening": "option", "RaiseOnDegeneracy": "option",
-        "EigshResult": "result record", "GaugeDependence": "result record",
+        "AbstractDegeneracyPolicy": "option",
+        "MaskDegeneracies": "option",
+        "LorentzianBroadening": "option",
+        "RaiseOnDegeneracy": "option",
+        "EigshResult": "result record",
+        "GaugeDependence": "result record",
         "gauge_dependence": "diagnostic of a loss through eigh (not differentiated)",
-        "default_rtol": "tolerance helper", "degeneracy_tolerance": "tolerance helper",
+        "default_rtol": "tolerance helper",
+        "degeneracy_tolerance": "tolerance helper",
         "degenerate_pairs": "mask of degenerate pairs (boolean)",
         "inverse_differences": "building block of the rules (their rows test it)",
     },
-    "ode": {n: "solver, adjoint or progress option of odeint (rows ode.odeint[...])" for n in (
-        "AbstractAdjoint", "AbstractProgressMeter", "AbstractReversibleSolver",
-        "AnchoredReversibleAdjoint", "BacksolveAdjoint", "DirectAdjoint", "Leapfrog",
-        "RecursiveCheckpointAdjoint", "ReversibleAdjoint", "ReversibleHeun", "ReversibleRK4",
-        "TextProgressMeter", "Yoshida4")},
+    "ode": {
+        n: "solver, adjoint or progress option of odeint (rows ode.odeint[...])"
+        for n in (
+            "AbstractAdjoint",
+            "AbstractProgressMeter",
+            "AbstractReversibleSolver",
+            "AnchoredReversibleAdjoint",
+            "BacksolveAdjoint",
+            "DirectAdjoint",
+            "Leapfrog",
+            "RecursiveCheckpointAdjoint",
+            "ReversibleAdjoint",
+            "ReversibleHeun",
+            "ReversibleRK4",
+            "TextProgressMeter",
+            "Yoshida4",
+        )
+    },
     "tn": {
-        "AbstractContractionOptimizer": "option", "Cotengra": "option", "OptEinsum": "option",
-        "ContractionPath": "result record", "CTMRGEnv": "result record",
-        "CTMRGResult": "result record", "CTMRGResults": "status enumeration",
-        "IPEPSResult": "result record", "TruncationInfo": "result record",
-        "contraction_path": "path search (integers)", "truncation_info": "diagnostic",
+        "AbstractContractionOptimizer": "option",
+        "Cotengra": "option",
+        "OptEinsum": "option",
+        "ContractionPath": "result record",
+        "CTMRGEnv": "result record",
+        "CTMRGResult": "result record",
+        "CTMRGResults": "status enumeration",
+        "IPEPSResult": "result record",
+        "TruncationInfo": "result record",
+        "contraction_path": "path search (integers)",
+        "truncation_info": "diagnostic",
         "optimize_ipeps": "optimizer (its gradient is ipeps_energy's)",
     },
     "flows": {
-        "AbstractDivergence": "option", "AbstractLogDet": "option",
-        "AbstractPotential": "base class", "ExactLaplacian": "option",
-        "Hutchinson": "option", "IntegratedLogDet": "option", "JacobianLogDet": "option",
+        "AbstractDivergence": "option",
+        "AbstractLogDet": "option",
+        "AbstractPotential": "base class",
+        "ExactLaplacian": "option",
+        "Hutchinson": "option",
+        "IntegratedLogDet": "option",
+        "JacobianLogDet": "option",
         "FlowTrainResult": "result record",
         "LatentEnergy": "what latent_energy returns (row flows.latent_energy)",
-        "train_likelihood": "trainer", "train_variational": "trainer",
+        "train_likelihood": "trainer",
+        "train_variational": "trainer",
     },
     "physics": {
-        **{n: "result record" for n in (
-            "AutocorrelationTime", "BinningResult", "ChainEngineeringResult",
-            "CoulombGroundState", "FitResult", "IsingThermodynamics", "LatticeEngineeringResult",
-            "SampleResult", "SamplerState", "TFIMExact", "VANResult")},
-        **{n: "published or exact constant" for n in (
-            "HEISENBERG_IPEPS_REFERENCE", "HEISENBERG_QMC_ENERGY", "ISING_BETA_C",
-            "LORENZ_LYAPUNOV_REFERENCE")},
-        **{n: "Markov-chain sampler (not differentiated)" for n in (
-            "AbstractSampler", "HMC", "IsingMetropolis", "LatentHMC", "Metropolis", "Wolff",
-            "sample", "latent_hmc")},
-        **{n: "statistics of a chain (not differentiated)" for n in (
-            "autocorrelation", "autocorrelation_time", "binning_error",
-            "effective_sample_size", "integrated_autocorr_time")},
-        **{n: "optimizer or trainer (its gradients are those of the rows)" for n in (
-            "coulomb_ground_state", "engineer_lattice", "engineer_tfim_profile",
-            "fit_parameters", "heisenberg_ipeps", "tfim_ipeps", "van_train")},
-        **{n: "constructor without a continuous argument" for n in (
-            "heisenberg_bond", "published_ipeps_tensor", "sk_couplings", "square_lattice",
-            "target_profile")},
+        **{
+            n: "result record"
+            for n in (
+                "AutocorrelationTime",
+                "BinningResult",
+                "ChainEngineeringResult",
+                "CoulombGroundState",
+                "FitResult",
+                "IsingThermodynamics",
+                "LatticeEngineeringResult",
+                "SampleResult",
+                "SamplerState",
+                "TFIMExact",
+                "VANResult",
+            )
+        },
+        **{
+            n: "published or exact constant"
+            for n in (
+                "HEISENBERG_IPEPS_REFERENCE",
+                "HEISENBERG_QMC_ENERGY",
+                "ISING_BETA_C",
+                "LORENZ_LYAPUNOV_REFERENCE",
+            )
+        },
+        **{
+            n: "Markov-chain sampler (not differentiated)"
+            for n in (
+                "AbstractSampler",
+                "HMC",
+                "IsingMetropolis",
+                "LatentHMC",
+                "Metropolis",
+                "Wolff",
+                "sample",
+                "latent_hmc",
+            )
+        },
+        **{
+            n: "statistics of a chain (not differentiated)"
+            for n in (
+                "autocorrelation",
+                "autocorrelation_time",
+                "binning_error",
+                "effective_sample_size",
+                "integrated_autocorr_time",
+            )
+        },
+        **{
+            n: "optimizer or trainer (its gradients are those of the rows)"
+            for n in (
+                "coulomb_ground_state",
+                "engineer_lattice",
+                "engineer_tfim_profile",
+                "fit_parameters",
+                "heisenberg_ipeps",
+                "tfim_ipeps",
+                "van_train",
+            )
+        },
+        **{
+            n: "constructor without a continuous argument"
+            for n in (
+                "heisenberg_bond",
+                "published_ipeps_tensor",
+                "sk_couplings",
+                "square_lattice",
+                "target_profile",
+            )
+        },
         "AbstractLatticeTarget": "base class (its subclasses have a row)",
         "IsingHubbardStratonovich": "what ising_hubbard_stratonovich returns (its row)",
         "ipeps_initial_tensor": "random starting point for an optimizer",
         "pad_ipeps_tensor": "zero-padding of a starting point for an optimizer",
         "largest_lyapunov_exponent": "a long-time average (not differentiated)",
         "reinforce_loss": "a surrogate: only its gradient in the network's parameters means "
-                          "something (tests/physics/test_van.py checks it against exact "
-                          "enumeration); its value's derivative in beta is zero by design",
+        "something (tests/physics/test_van.py checks it against exact "
+        "enumeration); its value's derivative in beta is zero by design",
         "tfim_exact": "closed-form reference returning Python floats",
         "tfim_product_state_energy": "closed-form reference returning a Python float",
     },
     "utils": {
-        "CheckpointError": "exception", "ProgressBar": "progress display",
-        "VariationalEstimate": "result record", "batch_mesh": "sharding helper",
-        "RESULTS": "status enumeration", "result_name": "name of a status (a string)",
-        "batch_sharding": "sharding helper", "shard_batch": "sharding helper",
-        "checkpoint_exists": "file helper", "load_checkpoint": "file helper",
-        "save_checkpoint": "file helper", "read_checkpoint_metadata": "file helper",
-        "read_run_checkpoint_metadata": "file helper", "run_chunked": "driver of long runs",
+        "CheckpointError": "exception",
+        "ProgressBar": "progress display",
+        "VariationalEstimate": "result record",
+        "batch_mesh": "sharding helper",
+        "RESULTS": "status enumeration",
+        "result_name": "name of a status (a string)",
+        "batch_sharding": "sharding helper",
+        "shard_batch": "sharding helper",
+        "checkpoint_exists": "file helper",
+        "load_checkpoint": "file helper",
+        "save_checkpoint": "file helper",
+        "read_checkpoint_metadata": "file helper",
+        "read_run_checkpoint_metadata": "file helper",
+        "run_chunked": "driver of long runs",
     },
 }
 
@@ -323,10 +419,14 @@ def test_every_public_differentiable_entry_point_has_a_row():
     missing, stale = [], []
     for sub, exempt in _NOT_ENTRY_POINTS.items():
         module = importlib.import_module(f"diffsci.{sub}")
-        public = {n for n in dir(module)
-                  if not n.startswith("_") and not inspect.ismodule(getattr(module, n))}
-        missing += [f"{sub}.{n}" for n in sorted(public - set(exempt))
-                    if f"{sub}.{n}" not in covered]
+        public = {
+            n
+            for n in dir(module)
+            if not n.startswith("_") and not inspect.ismodule(getattr(module, n))
+        }
+        missing += [
+            f"{sub}.{n}" for n in sorted(public - set(exempt)) if f"{sub}.{n}" not in covered
+        ]
         stale += [f"{sub}.{n}" for n in sorted(set(exempt) - public)]
     assert not missing, f"public names with no conformance row (add one, or say why not): {missing}"
     assert not stale, f"listed as not entry points but no longer public: {stale}"

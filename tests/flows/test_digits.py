@@ -41,10 +41,10 @@ def test_uniform_density_is_log2_17_bits(alpha):
     v = _random_images(0, 6)
     u = jr.uniform(jr.key(1), v.shape, jnp.float64)
     x, log_det = fd.dequantize_logit(v, u, alpha)
-    np.testing.assert_allclose(jax.nn.sigmoid(x), alpha + (1 - 2 * alpha) * (v + u) / L,
-                               rtol=1e-13)
-    log_qx = jnp.sum(jax.nn.log_sigmoid(x) + jax.nn.log_sigmoid(-x) - math.log(1 - 2 * alpha),
-                     axis=-1)
+    np.testing.assert_allclose(jax.nn.sigmoid(x), alpha + (1 - 2 * alpha) * (v + u) / L, rtol=1e-13)
+    log_qx = jnp.sum(
+        jax.nn.log_sigmoid(x) + jax.nn.log_sigmoid(-x) - math.log(1 - 2 * alpha), axis=-1
+    )
     bits = fd.bits_per_dim(log_qx, log_det)
     np.testing.assert_allclose(bits, math.log2(17), rtol=0, atol=1e-12)
 
@@ -88,8 +88,11 @@ def test_diagonal_gaussian_expected_bits_against_direct_quadrature():
     test = _random_images(5, 2)
     exact = fd.gaussian_expected_bits(gauss, test)
     mu, sd = np.asarray(gauss.mean), np.asarray(gauss.std)
-    direct = [sum(_pixel_nll_quad(int(img[i]), mu[i], sd[i]) for i in range(fd.DIM))
-              / (fd.DIM * math.log(2)) for img in test]
+    direct = [
+        sum(_pixel_nll_quad(int(img[i]), mu[i], sd[i]) for i in range(fd.DIM))
+        / (fd.DIM * math.log(2))
+        for img in test
+    ]
     np.testing.assert_allclose(exact, direct, rtol=1e-11)
 
     # The Monte Carlo path of the benchmark (dequantize, log-density, accounting) agrees with
@@ -104,8 +107,11 @@ def test_diagonal_gaussian_expected_bits_against_direct_quadrature():
     # The exact discrete -log2 P(v)/D: per pixel a difference of normal CDFs, checked against
     # the integral of the integer-scale density over [v, v + 1]; below the bound (Jensen).
     discrete = fd.gaussian_discrete_bits(gauss, test)
-    direct_p = [-sum(math.log(_pixel_prob_quad(int(img[i]), mu[i], sd[i]))
-                     for i in range(fd.DIM)) / (fd.DIM * math.log(2)) for img in test]
+    direct_p = [
+        -sum(math.log(_pixel_prob_quad(int(img[i]), mu[i], sd[i])) for i in range(fd.DIM))
+        / (fd.DIM * math.log(2))
+        for img in test
+    ]
     np.testing.assert_allclose(discrete, direct_p, rtol=1e-9)
     assert np.all(discrete < exact)
 
@@ -141,9 +147,10 @@ def test_realnvp_log_prob_and_inverse():
     # non-zero output layers, so that the couplings are not the identity
     leaves, treedef = jax.tree_util.tree_flatten(model)
     keys = jr.split(jr.key(10), len(leaves))
-    leaves = [leaf + 0.1 * jr.normal(k, leaf.shape, leaf.dtype)
-              if isinstance(leaf, jax.Array) else leaf
-              for leaf, k in zip(leaves, keys, strict=True)]
+    leaves = [
+        leaf + 0.1 * jr.normal(k, leaf.shape, leaf.dtype) if isinstance(leaf, jax.Array) else leaf
+        for leaf, k in zip(leaves, keys, strict=True)
+    ]
     model = jax.tree_util.tree_unflatten(treedef, leaves)
     z = jr.normal(jr.key(11), (3, fd.DIM), jnp.float64)
 
@@ -159,8 +166,9 @@ def test_realnvp_log_prob_and_inverse():
     expected = -0.5 * jnp.sum(forward(z) ** 2, axis=-1) - 0.5 * fd.DIM * math.log(2 * math.pi)
     np.testing.assert_allclose(eqx.filter_jit(model.log_prob)(z), expected + logabsdet, rtol=1e-12)
     samples = eqx.filter_jit(model.sample)(jr.key(12), 4)
-    np.testing.assert_allclose(forward(samples),
-                               jr.normal(jr.key(12), (4, fd.DIM), jnp.float64), atol=1e-12)
+    np.testing.assert_allclose(
+        forward(samples), jr.normal(jr.key(12), (4, fd.DIM), jnp.float64), atol=1e-12
+    )
 
 
 def test_tiny_monge_ampere_training_beats_the_diagonal_gaussian():
@@ -172,8 +180,9 @@ def test_tiny_monge_ampere_training_beats_the_diagonal_gaussian():
     # the untrained flow starts close to the identity: close to the Gaussian
     before, se = fd.evaluate(model, gauss, jnp.asarray(test), jr.key(14), 2)
     assert abs(float(before) - gauss_bits) < 0.1
-    model, out, _ = fd.train(model, gauss, train, test, key=jr.key(15), steps=120, batch=64,
-                             learning_rate=1e-2, chunks=1)
+    model, out, _ = fd.train(
+        model, gauss, train, test, key=jr.key(15), steps=120, batch=64, learning_rate=1e-2, chunks=1
+    )
     after, se = fd.evaluate(model, gauss, jnp.asarray(test), jr.key(14), 2)
     assert float(after) < gauss_bits - 0.2, (float(after), gauss_bits)
 
@@ -188,7 +197,9 @@ def test_full_covariance_gaussian_expected_bits():
     # with the correlations removed it is the diagonal Gaussian (checked by quadrature above)
     np.testing.assert_allclose(
         fd.full_gaussian_expected_bits(mean, np.diag(np.diag(cov)), test),
-        fd.gaussian_expected_bits(gauss, test), rtol=1e-12)
+        fd.gaussian_expected_bits(gauss, test),
+        rtol=1e-12,
+    )
     # the expectation over the dequantization noise against Monte Carlo
     exact = fd.full_gaussian_expected_bits(mean, cov, test)
     draws = 2000

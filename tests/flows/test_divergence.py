@@ -45,8 +45,7 @@ def strong(pot, key):
 @pytest.mark.parametrize("activation", ["softplus", "tanh", "logcosh"])
 def test_one_layer_closed_form_equals_hessian_trace(activation):
     dim = 4
-    pot = strong(OneLayerPotential(dim, 5, activation=activation, key=jr.PRNGKey(0)),
-                 jr.PRNGKey(1))
+    pot = strong(OneLayerPotential(dim, 5, activation=activation, key=jr.PRNGKey(0)), jr.PRNGKey(1))
     pot = eqx.tree_at(lambda p: (p.q, p.lin), pot, (jnp.arange(dim) * 0.1, jnp.ones(dim)))
     x, t = jr.normal(jr.PRNGKey(2), (dim,)), 0.3
     grad, lap = closed_form(pot, x, t)
@@ -61,8 +60,12 @@ def test_wrapped_and_lattice_closed_forms():
     pots = [
         SpinFlipSymmetric(strong(OneLayerPotential(9, 4, key=jr.PRNGKey(4)), jr.PRNGKey(5))),
         strong(LatticeConvPotential((3, 3), 2, 3, key=jr.PRNGKey(6)), jr.PRNGKey(7)),
-        strong(LatticeConvPotential((3, 3), 2, 3, activation="tanh", rotations=True,
-                                    key=jr.PRNGKey(8)), jr.PRNGKey(9)),
+        strong(
+            LatticeConvPotential(
+                (3, 3), 2, 3, activation="tanh", rotations=True, key=jr.PRNGKey(8)
+            ),
+            jr.PRNGKey(9),
+        ),
     ]
     for pot in pots:
         assert pot.has_analytic_laplacian

@@ -56,8 +56,14 @@ def brute_force_log_prob(potential, x):
         def f(t, y, args):
             return jax.grad(potential)(y, t)
 
-        return odeint(f, xi, jnp.array([1.0, 0.0]), solver=ReversibleRK4(coupling=1.0),
-                      adjoint=DirectAdjoint(), steps_per_save=BRUTE_STEPS)[-1]
+        return odeint(
+            f,
+            xi,
+            jnp.array([1.0, 0.0]),
+            solver=ReversibleRK4(coupling=1.0),
+            adjoint=DirectAdjoint(),
+            steps_per_save=BRUTE_STEPS,
+        )[-1]
 
     def one(xi):
         return standard_normal_log_prob(back(xi)) + jnp.linalg.slogdet(jax.jacfwd(back)(xi))[1]
@@ -78,8 +84,10 @@ def assert_matches_brute_force(pot, dim, x, steps=16):
     + 1e-9 leaves a factor ~15 of slack over the expected error (the brute force's own error,
     h = 1/100, is ~100 times smaller still), and adapts to how hard each random potential is.
     """
-    lq = [flow_log_prob(MongeAmpereFlow(dim, pot, steps=n, solver=ReversibleRK4()), x)
-          for n in (steps, 2 * steps)]
+    lq = [
+        flow_log_prob(MongeAmpereFlow(dim, pot, steps=n, solver=ReversibleRK4()), x)
+        for n in (steps, 2 * steps)
+    ]
     tol = jnp.abs(lq[0] - lq[1]) + 1e-9
     err = jnp.abs(lq[1] - brute_force_log_prob(pot, x))
     assert bool(jnp.all(err <= tol)), (err, tol)

@@ -4,8 +4,24 @@ from diffsci.cli._main import main
 
 
 def test_flow_cli(tmp_path, capsys):
-    argv = ["flow", "gaussian", "--steps", "4", "--chunk-steps", "2", "--batch", "16",
-            "--width", "4", "--flow-steps", "2", "--eval-samples", "64", "--out", str(tmp_path)]
+    argv = [
+        "flow",
+        "gaussian",
+        "--steps",
+        "4",
+        "--chunk-steps",
+        "2",
+        "--batch",
+        "16",
+        "--width",
+        "4",
+        "--flow-steps",
+        "2",
+        "--eval-samples",
+        "64",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "F_q" in out and "F_IS" in out

@@ -48,11 +48,17 @@ def test_hubbard_stratonovich_density_is_the_exact_mixture():
     np.testing.assert_allclose(np.exp(log_w).sum(), 1.0, rtol=1e-12)
     rng = np.random.default_rng(0)
     xs = rng.normal(size=(5, n)) * 1.5
-    mixture = np.array([
-        np.log(sum(np.exp(lw) * multivariate_normal(kmat @ s, kmat).pdf(x)
-                   for lw, s in zip(log_w, spins, strict=True)))
-        for x in xs
-    ])
+    mixture = np.array(
+        [
+            np.log(
+                sum(
+                    np.exp(lw) * multivariate_normal(kmat @ s, kmat).pdf(x)
+                    for lw, s in zip(log_w, spins, strict=True)
+                )
+            )
+            for x in xs
+        ]
+    )
     ln_z_e = ln_z - offset
     model = -np.asarray(jax.vmap(energy)(jnp.asarray(xs))) - ln_z_e
     np.testing.assert_allclose(model, mixture, rtol=1e-10)
@@ -83,8 +89,11 @@ def test_lattice_conv_dense_and_rolled_agree(monkeypatch):
     # small lattices use dense convolution matrices, large ones shifted copies: the same function
     # (with functions of the uniform mode added)
     pot = LatticeConvPotential((3, 4), 2, 3, global_channels=2, key=jr.PRNGKey(0))
-    pot = eqx.tree_at(lambda p: (p.a, p.q, p.global_a), pot,
-                      (jr.normal(jr.PRNGKey(1), (2,)), jnp.asarray(0.2), jnp.array([1.0, -0.7])))
+    pot = eqx.tree_at(
+        lambda p: (p.a, p.q, p.global_a),
+        pot,
+        (jr.normal(jr.PRNGKey(1), (2,)), jnp.asarray(0.2), jnp.array([1.0, -0.7])),
+    )
     x = jr.normal(jr.PRNGKey(2), (12,))
     dense = (pot(x, 0.3), *pot.grad_and_laplacian(x, 0.3))
     monkeypatch.setattr(potentials_module, "_DENSE_MAX_SITES", 0)
@@ -93,8 +102,7 @@ def test_lattice_conv_dense_and_rolled_agree(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
     # and both are the autodiff gradient and Hessian trace
     np.testing.assert_allclose(rolled[1], jax.grad(pot)(x, 0.3), rtol=1e-12)
-    np.testing.assert_allclose(rolled[2], jnp.trace(jax.jit(jax.hessian(pot))(x, 0.3)),
-                               rtol=1e-12)
+    np.testing.assert_allclose(rolled[2], jnp.trace(jax.jit(jax.hessian(pot))(x, 0.3)), rtol=1e-12)
 
 
 def test_flow_free_energy_of_small_ising_against_enumeration():
@@ -105,16 +113,26 @@ def test_flow_free_energy_of_small_ising_against_enumeration():
     couplings = dp.square_lattice_couplings(2)
     hs = dp.ising_hubbard_stratonovich(couplings, BETA_C, 0.3)
     exact = -float(dp.ising_exact(couplings, BETA_C)) / BETA_C
-    flow = MongeAmpereFlow(4, SpinFlipSymmetric(OneLayerPotential(4, 16, key=jr.PRNGKey(0))),
-                           steps=4, solver=ReversibleRK4())
-    res = train_variational(flow, hs, 1.0, key=jr.PRNGKey(1), steps=250, batch=256,
-                            learning_rate=3e-2, schedule="cosine", eval_samples=0)
-    est = flow_free_energy(res.flow, hs, 1.0, key=jr.PRNGKey(2), samples=2048,
-                           exact_log_det=True)
-    f_q, f_q_err = (float(v) for v in hs.ising_free_energy(est.variational,
-                                                          est.variational_error))
-    f_is, f_is_err = (float(v) for v in hs.ising_free_energy(est.importance,
-                                                            est.importance_error))
+    flow = MongeAmpereFlow(
+        4,
+        SpinFlipSymmetric(OneLayerPotential(4, 16, key=jr.PRNGKey(0))),
+        steps=4,
+        solver=ReversibleRK4(),
+    )
+    res = train_variational(
+        flow,
+        hs,
+        1.0,
+        key=jr.PRNGKey(1),
+        steps=250,
+        batch=256,
+        learning_rate=3e-2,
+        schedule="cosine",
+        eval_samples=0,
+    )
+    est = flow_free_energy(res.flow, hs, 1.0, key=jr.PRNGKey(2), samples=2048, exact_log_det=True)
+    f_q, f_q_err = (float(v) for v in hs.ising_free_energy(est.variational, est.variational_error))
+    f_is, f_is_err = (float(v) for v in hs.ising_free_energy(est.importance, est.importance_error))
     first = float(hs.ising_free_energy(res.loss[0])[0])
     assert first - exact > 0.2 * abs(exact)  # it had much to learn
     assert -3 * f_q_err < f_q - exact < 2e-2 * abs(exact), (f_q, exact)

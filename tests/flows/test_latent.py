@@ -144,8 +144,9 @@ def test_pullback_is_normalized_and_has_the_target_moments():
     assert abs(float(jnp.log(jnp.sum(wrong) * cell)) - ln_z) > 0.1
     biases = []
     for steps in (4, 8):
-        le = df.latent_energy(_deformed_flow(2, 100.0, steps=steps), energy,
-                              log_det=df.IntegratedLogDet())
+        le = df.latent_energy(
+            _deformed_flow(2, 100.0, steps=steps), energy, log_det=df.IntegratedLogDet()
+        )
         biases.append(quadrature(le)[0] - ln_z)
     assert abs(biases[0]) > 1e-4
     assert 3.0 < biases[0] / biases[1] < 5.0
@@ -157,8 +158,13 @@ def test_folded_map_gives_infinite_energy():
     flow = _deformed_flow(2, 300.0, steps=1)
     le = df.latent_energy(flow, lambda x: 0.5 * x @ x)
     zs = jr.normal(jr.key(3), (400, 2))
-    dets = jax.jit(jax.vmap(lambda z: jnp.linalg.det(jax.jacfwd(
-        lambda y: _heun_map(flow.potential, y, flow.t_final, 1))(z))))(zs)
+    dets = jax.jit(
+        jax.vmap(
+            lambda z: jnp.linalg.det(
+                jax.jacfwd(lambda y: _heun_map(flow.potential, y, flow.t_final, 1))(z)
+            )
+        )
+    )(zs)
     e = jax.jit(jax.vmap(le))(zs)
     assert jnp.any(dets <= 0) and jnp.any(dets > 0)
     assert jnp.all(jnp.isposinf(e) == (dets <= 0))
@@ -172,8 +178,7 @@ def test_gradient_of_the_effective_energy():
     for log_det in (df.JacobianLogDet(), df.IntegratedLogDet()):
         le = df.latent_energy(flow, energy, 1.3, log_det=log_det)
         # jitted once, so that the finite-difference evaluations do not run op by op
-        check_grads(jax.jit(lambda z, le=le: le(z)), z, order=1, modes=("fwd", "rev"),
-                    vmap=False)
+        check_grads(jax.jit(lambda z, le=le: le(z)), z, order=1, modes=("fwd", "rev"), vmap=False)
 
 
 def test_bad_input():

@@ -34,14 +34,14 @@ def test_particle_permutation():
     pot = PermutationInvariantPotential(n, d, 6, key=jr.PRNGKey(0))
     x = jr.normal(jr.PRNGKey(1), (n * d,))
     perm = jnp.array([2, 0, 3, 1])
-    check_invariance(jax.jit(lambda x: pot(x, T)),
-                     lambda x: x.reshape(n, d)[perm].reshape(-1), x)
+    check_invariance(jax.jit(lambda x: pot(x, T)), lambda x: x.reshape(n, d)[perm].reshape(-1), x)
 
 
 def test_lattice_translations_and_rotations():
     L = 4
-    pot = strong(LatticeConvPotential((L, L), 2, 3, rotations=True, key=jr.PRNGKey(0)),
-                 jr.PRNGKey(1))
+    pot = strong(
+        LatticeConvPotential((L, L), 2, 3, rotations=True, key=jr.PRNGKey(0)), jr.PRNGKey(1)
+    )
     f = jax.jit(lambda x: pot(x, T))
     x = jr.normal(jr.PRNGKey(2), (L * L,))
 
@@ -53,8 +53,9 @@ def test_lattice_translations_and_rotations():
     check_invariance(f, on_lattice(jnp.transpose), x)
     # without rotations=True, translations only (a generic kernel is not rotation invariant)
     plain = strong(LatticeConvPotential((L, L), 2, 3, key=jr.PRNGKey(3)), jr.PRNGKey(4))
-    check_invariance(jax.jit(lambda x: plain(x, T)),
-                     on_lattice(lambda a: jnp.roll(a, 2, axis=1)), x)
+    check_invariance(
+        jax.jit(lambda x: plain(x, T)), on_lattice(lambda a: jnp.roll(a, 2, axis=1)), x
+    )
     assert abs(float(plain(x, T) - plain(on_lattice(jnp.rot90)(x), T))) > 1e-6
 
 

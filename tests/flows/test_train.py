@@ -28,10 +28,8 @@ def test_variational_training_recovers_gaussian_free_energy(tmp_path):
     dim = 2
     flow = MongeAmpereFlow(dim, key=jr.PRNGKey(0), width=8, steps=8)
     exact = -0.5 * dim * np.log(2 * np.pi * S**2)
-    kwargs = dict(key=jr.PRNGKey(1), steps=150, batch=128, learning_rate=3e-2,
-                  eval_samples=2048)
-    res = train_variational(flow, energy, 1.0, chunk_steps=50, checkpoint_dir=tmp_path,
-                            **kwargs)
+    kwargs = dict(key=jr.PRNGKey(1), steps=150, batch=128, learning_rate=3e-2, eval_samples=2048)
+    res = train_variational(flow, energy, 1.0, chunk_steps=50, checkpoint_dir=tmp_path, **kwargs)
     est = res.estimate
     # F_q >= F: KL(q||p) = F_q - F is small after training; the importance estimate is
     # unbiased up to O(1/m) and its error bar, and the ESS is close to m
@@ -40,11 +38,13 @@ def test_variational_training_recovers_gaussian_free_energy(tmp_path):
     assert abs(float(est.importance) - exact) < 4 * float(est.importance_error) + 1e-3
     assert float(est.ess) > 0.9 * 2048
     # calling again with the same folder resumes after the last chunk: nothing is retrained
-    again = train_variational(flow, energy, 1.0, chunk_steps=50, checkpoint_dir=tmp_path,
-                              **kwargs)
+    again = train_variational(flow, energy, 1.0, chunk_steps=50, checkpoint_dir=tmp_path, **kwargs)
     np.testing.assert_array_equal(again.loss, res.loss)
-    for a, b in zip(jax.tree_util.tree_leaves(eqx.filter(again.flow, eqx.is_array)),
-                    jax.tree_util.tree_leaves(eqx.filter(res.flow, eqx.is_array)), strict=True):
+    for a, b in zip(
+        jax.tree_util.tree_leaves(eqx.filter(again.flow, eqx.is_array)),
+        jax.tree_util.tree_leaves(eqx.filter(res.flow, eqx.is_array)),
+        strict=True,
+    ):
         np.testing.assert_array_equal(a, b)
     # and chunking does not change the result (step t draws from fold_in(key, t))
     whole = train_variational(flow, energy, 1.0, **kwargs)
@@ -55,8 +55,7 @@ def test_likelihood_training_reduces_nll():
     dim = 2
     data = jnp.array([[1.0, -0.5]]) + 0.7 * jr.normal(jr.PRNGKey(0), (256, dim))
     flow = MongeAmpereFlow(dim, key=jr.PRNGKey(1), width=8, steps=6)
-    res = train_likelihood(flow, data, key=jr.PRNGKey(2), steps=60, batch=64,
-                           learning_rate=5e-2)
+    res = train_likelihood(flow, data, key=jr.PRNGKey(2), steps=60, batch=64, learning_rate=5e-2)
     nll_before = -float(jnp.mean(eqx.filter_jit(flow.log_prob)(data)))
     nll_after = -float(jnp.mean(eqx.filter_jit(res.flow.log_prob)(data)))
     # the data's own Gaussian has NLL ~ 2 * (0.5 ln(2 pi 0.49) + 0.5) = 2.12
@@ -79,8 +78,7 @@ def test_likelihood_transform_is_the_change_of_variables():
     kwargs = dict(key=jr.PRNGKey(2), steps=20, batch=32, learning_rate=3e-2)
     with_transform = train_likelihood(flow, v, transform=standardize, **kwargs)
     plain = train_likelihood(flow, (v - m[None, :]) / s[None, :], **kwargs)
-    np.testing.assert_allclose(with_transform.loss, plain.loss + jnp.sum(jnp.log(s)),
-                               rtol=1e-12)
+    np.testing.assert_allclose(with_transform.loss, plain.loss + jnp.sum(jnp.log(s)), rtol=1e-12)
 
     def dequantize(key, batch):
         noise = jr.uniform(key, batch.shape, batch.dtype)
@@ -104,8 +102,9 @@ def test_likelihood_transform_is_the_change_of_variables():
 def _strong_one_layer(dim, width, seed):
     k0, k1, k2 = jr.split(jr.PRNGKey(seed), 3)
     pot = OneLayerPotential(dim, width, key=k0)
-    return eqx.tree_at(lambda p: (p.a, p.q), pot,
-                       (jr.normal(k1, (width,)), 0.3 * jr.normal(k2, (dim,))))
+    return eqx.tree_at(
+        lambda p: (p.a, p.q), pot, (jr.normal(k1, (width,)), 0.3 * jr.normal(k2, (dim,)))
+    )
 
 
 def test_exact_log_prob_is_the_density_of_the_discrete_linear_map():
@@ -114,8 +113,11 @@ def test_exact_log_prob_is_the_density_of_the_discrete_linear_map():
     # recursion of the solver's definition (McCallum & Foster's scheme, see ReversibleRK4)
     dim, n, lam = 3, 4, 0.999
     q = np.array([0.8, -0.5, 0.3])
-    pot = eqx.tree_at(lambda p: (p.a, p.q), OneLayerPotential(dim, 2, key=jr.PRNGKey(0)),
-                      (jnp.zeros(2), jnp.asarray(q)))
+    pot = eqx.tree_at(
+        lambda p: (p.a, p.q),
+        OneLayerPotential(dim, 2, key=jr.PRNGKey(0)),
+        (jnp.zeros(2), jnp.asarray(q)),
+    )
     flow = MongeAmpereFlow(dim, pot, steps=n, solver=ReversibleRK4(coupling=lam))
 
     def rk4(x):
@@ -171,7 +173,6 @@ def test_flow_free_energy_exact_log_det_bound():
     dim = 2
     flow = MongeAmpereFlow(dim, _strong_one_layer(dim, 4, 2), steps=4, solver=ReversibleRK4())
     exact = -0.5 * dim * np.log(2 * np.pi * S**2)
-    est = flow_free_energy(flow, energy, 1.0, key=jr.PRNGKey(5), samples=4096,
-                           exact_log_det=True)
+    est = flow_free_energy(flow, energy, 1.0, key=jr.PRNGKey(5), samples=4096, exact_log_det=True)
     assert float(est.variational) - exact > 5 * float(est.variational_error)
     assert abs(float(est.importance) - exact) < 4 * float(est.importance_error)

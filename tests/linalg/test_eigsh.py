@@ -215,9 +215,7 @@ def test_degenerate_multiplet_gauge_invariant():
 
     np.testing.assert_allclose(f(t0), dense(np.zeros(2)), rtol=1e-10)
     h = 1e-5
-    fd = np.stack(
-        [(dense(h * e) - dense(-h * e)) / (2 * h) for e in np.eye(2)], axis=1
-    )
+    fd = np.stack([(dense(h * e) - dense(-h * e)) / (2 * h) for e in np.eye(2)], axis=1)
     np.testing.assert_allclose(jax.jacrev(f)(t0), fd, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(jax.jacfwd(f)(t0), fd, rtol=1e-6, atol=1e-7)
 

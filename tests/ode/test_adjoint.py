@@ -32,16 +32,17 @@ def mlp_field(t, y, params):
 
 
 def rel_err(a, b):
-    num = max(float(jnp.max(jnp.abs(x - y))) for x, y in zip(jax.tree.leaves(a),
-                                                            jax.tree.leaves(b), strict=True))
+    num = max(
+        float(jnp.max(jnp.abs(x - y)))
+        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
+    )
     den = max(float(jnp.max(jnp.abs(y))) for y in jax.tree.leaves(b))
     return num / den
 
 
 def make_grad(solver, adjoint, n):
     def loss(params, y0, ts):
-        ys = ode.odeint(mlp_field, y0, ts, params, solver=solver, adjoint=adjoint,
-                        steps_per_save=n)
+        ys = ode.odeint(mlp_field, y0, ts, params, solver=solver, adjoint=adjoint, steps_per_save=n)
         return jnp.sum(jnp.sin(ys) * jnp.arange(1.0, DIM + 1)[None, :])
 
     return jax.jit(jax.grad(loss, argnums=(0, 1, 2)))
@@ -49,16 +50,18 @@ def make_grad(solver, adjoint, n):
 
 TS = jnp.array([0.0, 0.3, 0.5, 1.0])
 GRADS = {
-    name: (make_grad(solver, ode.DirectAdjoint(), 8), make_grad(solver, ode.ReversibleAdjoint(), 8),
-           make_grad(solver, ode.AnchoredReversibleAdjoint(every=5), 8))
+    name: (
+        make_grad(solver, ode.DirectAdjoint(), 8),
+        make_grad(solver, ode.ReversibleAdjoint(), 8),
+        make_grad(solver, ode.AnchoredReversibleAdjoint(every=5), 8),
+    )
     for name, solver in [("heun", ode.ReversibleHeun()), ("rk4", ode.ReversibleRK4())]
 }
 
 
 @pytest.mark.parametrize("name", ["heun", "rk4"])
 @settings(max_examples=5)
-@given(seed=st.integers(0, 2**31 - 1), scale=st.floats(0.2, 2.0),
-       t_end=st.floats(0.5, 3.0))
+@given(seed=st.integers(0, 2**31 - 1), scale=st.floats(0.2, 2.0), t_end=st.floats(0.5, 3.0))
 def test_reversible_equals_exact_discrete_gradient(name, seed, scale, t_end):
     key1, key2 = jax.random.split(jax.random.PRNGKey(seed))
     params = random_mlp(key1, scale)
@@ -77,14 +80,30 @@ def test_check_grads_direct_and_reversible():
 
     def solve(adjoint):
         def fn(params, y0, ts):
-            return ode.odeint(mlp_field, y0, ts, params, solver=ode.ReversibleHeun(),
-                              adjoint=adjoint, steps_per_save=5)
+            return ode.odeint(
+                mlp_field,
+                y0,
+                ts,
+                params,
+                solver=ode.ReversibleHeun(),
+                adjoint=adjoint,
+                steps_per_save=5,
+            )
+
         return fn
 
-    check_grads(solve(ode.DirectAdjoint()), params, y0, ts, modes=("fwd", "rev"), vmap=False,
-                num_directions=1)
-    check_grads(solve(ode.ReversibleAdjoint()), params, y0, ts, modes=("rev",), vmap=False,
-                num_directions=1)
+    check_grads(
+        solve(ode.DirectAdjoint()),
+        params,
+        y0,
+        ts,
+        modes=("fwd", "rev"),
+        vmap=False,
+        num_directions=1,
+    )
+    check_grads(
+        solve(ode.ReversibleAdjoint()), params, y0, ts, modes=("rev",), vmap=False, num_directions=1
+    )
 
 
 def test_equinox_module_closure_and_pytree_state():
@@ -103,8 +122,10 @@ def test_equinox_module_closure_and_pytree_state():
 
     @eqx.filter_jit
     def grads(model, weight):
-        return [eqx.filter_grad(lambda mw, a=adjoint: loss(*mw, a))((model, weight))
-                for adjoint in (ode.DirectAdjoint(), ode.ReversibleAdjoint())]
+        return [
+            eqx.filter_grad(lambda mw, a=adjoint: loss(*mw, a))((model, weight))
+            for adjoint in (ode.DirectAdjoint(), ode.ReversibleAdjoint())
+        ]
 
     g_ref, g_rev = grads(model, weight)
     assert rel_err(g_rev, g_ref) < 1e-12
@@ -139,9 +160,15 @@ def damped_field(t, y, args):
 
 def damped_grad(adjoint):
     def loss(params, lam):
-        ys = ode.odeint(damped_field, jnp.array([1.0, -0.5, 0.3]), jnp.linspace(0.0, 1.0, 3),
-                        (params, lam), solver=ode.ReversibleHeun(), adjoint=adjoint,
-                        steps_per_save=50)
+        ys = ode.odeint(
+            damped_field,
+            jnp.array([1.0, -0.5, 0.3]),
+            jnp.linspace(0.0, 1.0, 3),
+            (params, lam),
+            solver=ode.ReversibleHeun(),
+            adjoint=adjoint,
+            steps_per_save=50,
+        )
         return jnp.sum(ys**2)
 
     return eqx.filter_jit(jax.grad(loss))
@@ -172,8 +199,14 @@ def test_forward_mode_error_and_second_order():
 
     def loss(scale, adjoint):
         p = jax.tree.map(lambda x: x * scale[0], params)
-        ys = ode.odeint(mlp_field, jnp.array([0.3, 0.1, -0.2]) * scale[1],
-                        np.array([0.0, 0.5, 1.0]), p, adjoint=adjoint, steps_per_save=4)
+        ys = ode.odeint(
+            mlp_field,
+            jnp.array([0.3, 0.1, -0.2]) * scale[1],
+            np.array([0.0, 0.5, 1.0]),
+            p,
+            adjoint=adjoint,
+            steps_per_save=4,
+        )
         return jnp.sum(ys**3)
 
     x = jnp.array([1.0, 1.2])
@@ -185,13 +218,16 @@ def test_forward_mode_error_and_second_order():
     np.testing.assert_allclose(tangent, grad(x, ode.ReversibleAdjoint()) @ x, rtol=1e-12)
     # hessian (forward over reverse) and grad of grad (reverse over reverse)
     hessian = jax.jit(jax.hessian(loss), static_argnums=1)
-    np.testing.assert_allclose(hessian(x, ode.ReversibleAdjoint()),
-                               hessian(x, ode.DirectAdjoint()), rtol=1e-11)
+    np.testing.assert_allclose(
+        hessian(x, ode.ReversibleAdjoint()), hessian(x, ode.DirectAdjoint()), rtol=1e-11
+    )
 
     @jax.jit
     def grad_of_grad(x):
-        return [jax.grad(lambda x, a=adjoint: jnp.sum(jax.grad(loss)(x, a) ** 2))(x)
-                for adjoint in (ode.ReversibleAdjoint(), ode.DirectAdjoint())]
+        return [
+            jax.grad(lambda x, a=adjoint: jnp.sum(jax.grad(loss)(x, a) ** 2))(x)
+            for adjoint in (ode.ReversibleAdjoint(), ode.DirectAdjoint())
+        ]
 
     got, ref = grad_of_grad(x)
     np.testing.assert_allclose(got, ref, rtol=1e-11)
@@ -206,15 +242,21 @@ def test_diffrax_strategies():
     def grads(params, y0):
         def grad(solver, adjoint):
             def loss(params, y0):
-                ys = ode.odeint(mlp_field, y0, ts, params, solver=solver, adjoint=adjoint,
-                                steps_per_save=3)
+                ys = ode.odeint(
+                    mlp_field, y0, ts, params, solver=solver, adjoint=adjoint, steps_per_save=3
+                )
                 return jnp.sum(ys**2)
+
             return jax.grad(loss, argnums=(0, 1))(params, y0)
 
         heun, rk4 = ode.ReversibleHeun(), ode.ReversibleRK4()
-        return (grad(heun, ode.DirectAdjoint()), grad(heun, ode.RecursiveCheckpointAdjoint()),
-                grad(heun, ode.BacksolveAdjoint()), grad(rk4, ode.DirectAdjoint()),
-                grad(rk4, ode.RecursiveCheckpointAdjoint()))
+        return (
+            grad(heun, ode.DirectAdjoint()),
+            grad(heun, ode.RecursiveCheckpointAdjoint()),
+            grad(heun, ode.BacksolveAdjoint()),
+            grad(rk4, ode.DirectAdjoint()),
+            grad(rk4, ode.RecursiveCheckpointAdjoint()),
+        )
 
     ref, checkpoint, backsolve, rk4_ref, rk4_checkpoint = grads(params, y0)
     assert rel_err(checkpoint, ref) < 1e-12
@@ -222,14 +264,21 @@ def test_diffrax_strategies():
     # the continuous adjoint only approximates the discrete gradient (6 coarse steps here)
     assert 1e-6 < rel_err(backsolve, ref) < 5e-2
     with pytest.raises(TypeError, match="BacksolveAdjoint cannot use Leapfrog"):
-        ode.odeint(lambda t, y, a: (y[1], -y[0]), (1.0, 0.0), ts, solver=ode.Leapfrog(),
-                   adjoint=ode.BacksolveAdjoint(), dt0=0.1)
+        ode.odeint(
+            lambda t, y, a: (y[1], -y[0]),
+            (1.0, 0.0),
+            ts,
+            solver=ode.Leapfrog(),
+            adjoint=ode.BacksolveAdjoint(),
+            dt0=0.1,
+        )
 
 
 def test_saving_nonuniform_and_backwards_in_time():
     params = random_mlp(jax.random.PRNGKey(5), 1.0)
     y0 = jnp.array([0.5, 0.1, -0.3])
     for ts in [jnp.array([0.0, 0.05, 0.6, 0.7, 2.0]), jnp.array([1.0, 0.4, -0.5])]:
+
         def loss(params, y0, ts, adjoint):
             ys = ode.odeint(mlp_field, y0, ts, params, adjoint=adjoint, steps_per_save=7)
             return jnp.sum(jnp.sin(ys))
@@ -247,8 +296,12 @@ def test_vmap_over_initial_conditions():
     y0s = jax.random.normal(jax.random.PRNGKey(7), (4, DIM))
 
     def loss(y0, adjoint):
-        return jnp.sum(ode.odeint(mlp_field, y0, jnp.array([0.0, 1.0]), params,
-                                  adjoint=adjoint, steps_per_save=10) ** 2)
+        return jnp.sum(
+            ode.odeint(
+                mlp_field, y0, jnp.array([0.0, 1.0]), params, adjoint=adjoint, steps_per_save=10
+            )
+            ** 2
+        )
 
     ref = jax.vmap(jax.grad(loss), in_axes=(0, None))(y0s, ode.DirectAdjoint())
     got = jax.vmap(jax.grad(loss), in_axes=(0, None))(y0s, ode.ReversibleAdjoint())
@@ -257,8 +310,9 @@ def test_vmap_over_initial_conditions():
 
 def test_progress_meter_opt_in(capfd):
     f = lambda t, y, a: -y
-    loss = lambda y0, progress: jnp.sum(ode.odeint(f, y0, np.array([0.0, 1.0]), dt0=0.01,
-                                                   progress=progress)[-1])
+    loss = lambda y0, progress: jnp.sum(
+        ode.odeint(f, y0, np.array([0.0, 1.0]), dt0=0.01, progress=progress)[-1]
+    )
     jax.block_until_ready(jax.grad(loss)(jnp.ones(2), None))
     assert "odeint" not in capfd.readouterr().err
     g = jax.jit(jax.grad(loss), static_argnums=1)(jnp.ones(2), ode.TextProgressMeter(reports=4))

@@ -80,8 +80,15 @@ def test_traced_ts_max_steps_too_small_raises():
 
 def test_traced_ts_refused_by_diffrax_adjoints():
     def f(T):
-        return odeint(decay, jnp.ones(2), jnp.linspace(0.0, T, 3), 0.7, dt0=0.1, max_steps=40,
-                      adjoint=RecursiveCheckpointAdjoint())
+        return odeint(
+            decay,
+            jnp.ones(2),
+            jnp.linspace(0.0, T, 3),
+            0.7,
+            dt0=0.1,
+            max_steps=40,
+            adjoint=RecursiveCheckpointAdjoint(),
+        )
 
     with pytest.raises(ValueError, match=re.escape("steps_per_save")):
         jax.jit(f)(1.0)
@@ -94,8 +101,9 @@ def test_traced_ts_equals_concrete_ts(adjoint):
     T = 1.3
 
     def traced(T):
-        return odeint(decay, jnp.ones(2), jnp.linspace(0.0, T, 3), 0.7, dt0=0.1, max_steps=30,
-                      adjoint=adjoint)
+        return odeint(
+            decay, jnp.ones(2), jnp.linspace(0.0, T, 3), 0.7, dt0=0.1, max_steps=30, adjoint=adjoint
+        )
 
     concrete = odeint(decay, jnp.ones(2), np.linspace(0.0, T, 3), 0.7, dt0=0.1)
     # equal to rounding (jnp.linspace and np.linspace may differ in the last bit); another

@@ -13,7 +13,11 @@ def test_lorenz_largest_lyapunov_exponent():
     # Reference 0.9056 at (10, 28, 8/3): J. C. Sprott, Chaos and Time-Series Analysis (2003).
     lam = jax.jit(
         lambda y0: dyn.largest_lyapunov_exponent(
-            dyn.lorenz, y0, jnp.asarray(dyn.LORENZ_CLASSIC), dt=0.02, t_total=300.0,
+            dyn.lorenz,
+            y0,
+            jnp.asarray(dyn.LORENZ_CLASSIC),
+            dt=0.02,
+            t_total=300.0,
             t_transient=10.0,
         )
     )(jnp.array([1.0, 1.0, 1.0]))

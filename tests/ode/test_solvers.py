@@ -68,9 +68,11 @@ def test_backward_step_inverts_step(solver):
     f = pendulum
     y0 = (jnp.array([0.7, -1.2]), jnp.array([0.3, 0.5]))
     if not solver.separable:
+
         def f(t, y, args):
             q, p = y
             return (p - 0.1 * q * t, -jnp.sin(q) - 0.2 * p)
+
     state = solver.init(f, 0.1, y0, None)
     for _ in range(3):
         state = solver.step(f, 0.1, 0.35, state, None)
@@ -98,14 +100,16 @@ def test_symplectic_order_harmonic_oscillator(solver, order):
     steps = [10, 20, 40, 80]
     errors = []
     for n in steps:
-        q, p = ode.odeint(harmonic, y0, ts, solver=solver, adjoint=ode.DirectAdjoint(),
-                          steps_per_save=n)
+        q, p = ode.odeint(
+            harmonic, y0, ts, solver=solver, adjoint=ode.DirectAdjoint(), steps_per_save=n
+        )
         errors.append(float(jnp.hypot(q[-1] - jnp.cos(2.0), p[-1] + jnp.sin(2.0))))
     assert _observed_order(errors, 2.0 / np.array(steps)) == pytest.approx(order, abs=0.15)
 
 
 @pytest.mark.parametrize(
-    "solver, order", [(ode.ReversibleHeun(), 2), (ode.ReversibleRK4(), 4)],
+    "solver, order",
+    [(ode.ReversibleHeun(), 2), (ode.ReversibleRK4(), 4)],
     ids=["ReversibleHeun", "ReversibleRK4"],
 )
 def test_general_order_exact_solution(solver, order):
@@ -114,8 +118,14 @@ def test_general_order_exact_solution(solver, order):
     steps = [15, 30, 60, 120]
     errors = []
     for n in steps:
-        ys = ode.odeint(general, jnp.array([1.0, 0.0]), ts, solver=solver,
-                        adjoint=ode.DirectAdjoint(), steps_per_save=n)
+        ys = ode.odeint(
+            general,
+            jnp.array([1.0, 0.0]),
+            ts,
+            solver=solver,
+            adjoint=ode.DirectAdjoint(),
+            steps_per_save=n,
+        )
         errors.append(float(jnp.max(jnp.abs(ys[-1] - exact))))
     assert _observed_order(errors, 3.0 / np.array(steps)) == pytest.approx(order, abs=0.2)
 
@@ -126,8 +136,9 @@ def test_energy_drift_bounded_pendulum(solver):
     # scheme oscillates at O(h^p) without secular growth.
     ts = jnp.linspace(0.0, 1000.0, 201)
     y0 = (jnp.array(1.5), jnp.array(0.0))
-    ys = jax.jit(lambda y: ode.odeint(pendulum, y, ts, solver=solver,
-                                      adjoint=ode.DirectAdjoint(), dt0=0.1))(y0)
+    ys = jax.jit(
+        lambda y: ode.odeint(pendulum, y, ts, solver=solver, adjoint=ode.DirectAdjoint(), dt0=0.1)
+    )(y0)
     err = np.abs(np.asarray(pendulum_energy(ys) - pendulum_energy(y0)))
     bound = 2e-2 if isinstance(solver, ode.Leapfrog) else 2e-4
     assert err.max() < bound
@@ -140,8 +151,11 @@ def test_energy_drift_bounded_kepler():
     e = 0.5
     y0 = (jnp.array([1 - e, 0.0]), jnp.array([0.0, np.sqrt((1 + e) / (1 - e))]))
     ts = jnp.linspace(0.0, 200 * np.pi, 101)
-    ys = jax.jit(lambda y: ode.odeint(kepler, y, ts, solver=ode.Yoshida4(),
-                                      adjoint=ode.DirectAdjoint(), dt0=0.01))(y0)
+    ys = jax.jit(
+        lambda y: ode.odeint(
+            kepler, y, ts, solver=ode.Yoshida4(), adjoint=ode.DirectAdjoint(), dt0=0.01
+        )
+    )(y0)
     err = np.abs(np.asarray(kepler_energy(ys) - kepler_energy(y0)))
     assert err.max() < 1e-5
     assert err[50:].max() < 2 * err[:50].max() + 1e-12
@@ -161,14 +175,22 @@ def test_reversible_heun_matches_diffrax_solution_and_gradient():
     )
 
     def ours(args, adjoint):
-        ys = ode.odeint(f, y0, ts, args, solver=ode.ReversibleHeun(), adjoint=adjoint,
-                        steps_per_save=n)
+        ys = ode.odeint(
+            f, y0, ts, args, solver=ode.ReversibleHeun(), adjoint=adjoint, steps_per_save=n
+        )
         return jnp.sum(jnp.sin(ys))
 
     def theirs(args):
         sol = diffrax.diffeqsolve(
-            diffrax.ODETerm(f), diffrax.ReversibleHeun(), t0=ts[0], t1=ts[-1], dt0=None, y0=y0,
-            args=args, saveat=diffrax.SaveAt(ts=ts), stepsize_controller=diffrax.StepTo(grid),
+            diffrax.ODETerm(f),
+            diffrax.ReversibleHeun(),
+            t0=ts[0],
+            t1=ts[-1],
+            dt0=None,
+            y0=y0,
+            args=args,
+            saveat=diffrax.SaveAt(ts=ts),
+            stepsize_controller=diffrax.StepTo(grid),
             adjoint=diffrax.RecursiveCheckpointAdjoint(),
         )
         return jnp.sum(jnp.sin(sol.ys))

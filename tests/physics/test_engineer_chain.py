@@ -7,8 +7,22 @@ from diffsci.cli._main import main
 
 def test_cli_engineer_chain_tiny(tmp_path, capsys):
     status = main(
-        ["engineer", "chain", "--sites", "5", "--target", "ramp", "--steps", "20", "--lr", "0.1",
-         "--print-every", "1", "--out", str(tmp_path)]
+        [
+            "engineer",
+            "chain",
+            "--sites",
+            "5",
+            "--target",
+            "ramp",
+            "--steps",
+            "20",
+            "--lr",
+            "0.1",
+            "--print-every",
+            "1",
+            "--out",
+            str(tmp_path),
+        ]
     )
     assert status == 0
     assert (tmp_path / "engineer_chain.png").stat().st_size > 0

@@ -42,7 +42,11 @@ def test_spectrum_fit_reaches_a_degenerate_optimum():
     levels = np.linalg.eigvalsh(np.asarray(lattice.hamiltonian(0.0, 0.8)))[:3]  # -3.2, -0.8 (x2)
     start = 0.2 * np.random.default_rng(0).normal(size=9)
     result = engineer_lattice(
-        lattice, SpectrumTarget(levels=levels), fit="both", onsite=start, steps=150,
+        lattice,
+        SpectrumTarget(levels=levels),
+        fit="both",
+        onsite=start,
+        steps=150,
         learning_rate=0.05,
     )
     assert float(result.losses[-1]) < 1e-6 < float(result.losses[0])
@@ -66,8 +70,22 @@ def test_bad_arguments():
 @pytest.mark.parametrize("target", ["density", "thermal"])
 def test_cli_runs_on_a_tiny_case(target, tmp_path, capsys):
     status = main(
-        ["engineer", "lattice", "--target", target, "--size", "3", "--particles", "1",
-         "--steps", "20", "--print-every", "10", "--out", str(tmp_path)]
+        [
+            "engineer",
+            "lattice",
+            "--target",
+            target,
+            "--size",
+            "3",
+            "--particles",
+            "1",
+            "--steps",
+            "20",
+            "--print-every",
+            "10",
+            "--out",
+            str(tmp_path),
+        ]
     )
     assert status == 0
     printed = capsys.readouterr().out

@@ -15,8 +15,9 @@ GROUPS = ("models", "exact", "sampling", "variational", "engineering", "dynamics
 
 
 def _public(module):
-    return {n for n in dir(module)
-            if not n.startswith("_") and not inspect.ismodule(getattr(module, n))}
+    return {
+        n for n in dir(module) if not n.startswith("_") and not inspect.ismodule(getattr(module, n))
+    }
 
 
 def test_the_groups_partition_the_flat_namespace():
@@ -33,7 +34,8 @@ def test_the_groups_partition_the_flat_namespace():
     flat = _public(physics)
     assert flat == set(seen), (
         f"flat names in no group: {sorted(flat - set(seen))}; "
-        f"group names with no flat alias: {sorted(set(seen) - flat)}")
+        f"group names with no flat alias: {sorted(set(seen) - flat)}"
+    )
 
 
 def test_the_package_docstring_names_every_group():

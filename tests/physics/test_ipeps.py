@@ -433,8 +433,7 @@ def test_optimizer_control_logic(monkeypatch):
     # failed CTMRG (+inf) or an uphill step is rejected; four in a row end the run
     _scripted_steps(
         monkeypatch,
-        [(-0.5, np.inf, 1.0), (-0.5, -0.4, 1.0), (-0.5, -0.55, 1e-2)]
-        + [(-0.55, np.inf, 1.0)] * 4,
+        [(-0.5, np.inf, 1.0), (-0.5, -0.4, 1.0), (-0.5, -0.55, 1e-2)] + [(-0.55, np.inf, 1.0)] * 4,
     )
     r = tn.optimize_ipeps(a0, h, 1, steps=5)
     assert r.result == RESULTS.ctmrg_failed and r.rejected == 6 and r.iterations == 1
@@ -472,16 +471,16 @@ def test_a_resume_of_another_run_is_refused(monkeypatch, tmp_path):
     assert r.iterations == 2
     for other in (dict(a0=2 * a0), dict(a0=a0, max_linesearch_steps=3), dict(a0=a0, chi=2)):
         with pytest.raises(CheckpointError, match="different run"):
-            tn.optimize_ipeps(other.pop("a0"), h, other.pop("chi", 1), steps=3,
-                              checkpoint_dir=tmp_path, **other)
+            tn.optimize_ipeps(
+                other.pop("a0"), h, other.pop("chi", 1), steps=3, checkpoint_dir=tmp_path, **other
+            )
     _scripted_steps(monkeypatch, [(-0.7, -0.8, 1e-7)])
     r = tn.optimize_ipeps(a0, h, 1, steps=3, checkpoint_dir=tmp_path)
     assert r.iterations == 3 and list(r.history) == [-0.5, -0.6, -0.7, -0.8]
     # a checkpoint of the first format (no start tensor or line search recorded) still resumes
     import optax
 
-    like = {"x": a0, "state": optax.lbfgs().init(a0), "history": np.zeros(4),
-            "gnorms": np.zeros(4)}
+    like = {"x": a0, "state": optax.lbfgs().init(a0), "history": np.zeros(4), "gnorms": np.zeros(4)}
     tree, meta = load_checkpoint(path, like=like)
     for key in ("a0_sha", "max_linesearch_steps"):
         del meta["run"][key]

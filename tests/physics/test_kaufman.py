@@ -27,8 +27,10 @@ def test_kaufman_energy_matches_enumeration_and_finite_differences():
     reference = float(jax.grad(lambda b: dp.ising_exact(couplings, b))(beta))
     np.testing.assert_allclose(slope, reference, rtol=1e-11)
     h = 1e-5
-    fd = (float(dp.kaufman_log_z(beta + h, rows, cols))
-          - float(dp.kaufman_log_z(beta - h, rows, cols))) / (2 * h)
+    fd = (
+        float(dp.kaufman_log_z(beta + h, rows, cols))
+        - float(dp.kaufman_log_z(beta - h, rows, cols))
+    ) / (2 * h)
     np.testing.assert_allclose(slope, fd, rtol=1e-8)
 
 
@@ -38,8 +40,9 @@ def test_kaufman_approaches_onsager_off_critical():
     side = 32
     for beta, extra in ((0.3, 0.0), (0.6, math.log(2))):
         log_z = float(dp.kaufman_log_z(beta, side, side))
-        np.testing.assert_allclose(log_z - side**2 * float(dp.onsager_log_z(beta)), extra,
-                                   atol=1e-7)
+        np.testing.assert_allclose(
+            log_z - side**2 * float(dp.onsager_log_z(beta)), extra, atol=1e-7
+        )
 
 
 def _theta_over_eta_sum():
@@ -84,8 +87,9 @@ def test_kaufman_at_infinite_temperature(rows, cols):
     # (a side of 2 merges two bonds into one of strength 2)
     couplings = np.asarray(dp.square_lattice_couplings(rows, cols))
     n = rows * cols
-    np.testing.assert_allclose(float(dp.kaufman_log_z(0.0, rows, cols)), n * math.log(2),
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        float(dp.kaufman_log_z(0.0, rows, cols)), n * math.log(2), rtol=1e-14
+    )
     assert abs(float(jax.grad(dp.kaufman_log_z)(0.0, rows, cols))) < 1e-13
     curvature = float(jax.hessian(dp.kaufman_log_z)(0.0, rows, cols))
     np.testing.assert_allclose(curvature, 0.5 * np.sum(couplings**2), rtol=1e-12)

@@ -49,8 +49,16 @@ def test_latent_chain_is_exact_with_an_untrained_flow():
     pot = df.OneLayerPotential(2, 8, key=jr.key(0))
     pot = eqx.tree_at(lambda p: p.a, pot, 100.0 * pot.a)  # far from the identity map
     flow = df.MongeAmpereFlow(2, pot, steps=4)
-    res = dp.latent_hmc(energy, flow, jr.normal(jr.key(1), (16, 2)), key=jr.key(2), steps=500,
-                        step_size=0.4, num_steps=4, observable=_moments)
+    res = dp.latent_hmc(
+        energy,
+        flow,
+        jr.normal(jr.key(1), (16, 2)),
+        key=jr.key(2),
+        steps=500,
+        step_size=0.4,
+        num_steps=4,
+        observable=_moments,
+    )
     assert float(jnp.mean(res.acceptance)) > 0.8
     obs = res.observables[100:]
     for i in range(5):
@@ -58,10 +66,10 @@ def test_latent_chain_is_exact_with_an_untrained_flow():
         assert abs(float(b.mean) - exact[i]) < 4 * float(b.error), (i, b.mean, exact[i], b.error)
     # the final energies are the latent energies of the final latent states
     sampler = dp.LatentHMC(energy, flow, 1.0, 0.4, 4)
-    np.testing.assert_allclose(res.energies[-1], jax.vmap(sampler.energy)(res.state.x),
-                               rtol=1e-12)
-    np.testing.assert_allclose(res.observables[-1, :, :2], sampler.to_physical(res.state.x),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(res.energies[-1], jax.vmap(sampler.energy)(res.state.x), rtol=1e-12)
+    np.testing.assert_allclose(
+        res.observables[-1, :, :2], sampler.to_physical(res.state.x), rtol=1e-12, atol=1e-12
+    )
 
 
 def _ar1_tau(eps, num_steps, sigma):
@@ -74,25 +82,36 @@ def test_latent_hmc_decorrelates_faster_with_a_trained_flow():
     sigmas = [2.0, 0.2]
     energy, _, _, rot = _correlated_gaussian(sigmas, math.pi / 4, [0.0, 0.0])
     flow = df.MongeAmpereFlow(2, key=jr.key(0), width=16, steps=8)
-    flow = df.train_variational(flow, energy, key=jr.key(1), steps=200, batch=128,
-                                learning_rate=3e-2, eval_samples=0).flow
+    flow = df.train_variational(
+        flow, energy, key=jr.key(1), steps=200, batch=128, learning_rate=3e-2, eval_samples=0
+    ).flow
     eps, num_steps = 0.15, 10
 
     def broad(x):
         return x @ jnp.asarray(rot[:, 0])
 
     z0 = jr.normal(jr.key(2), (16, 2))
-    latent = dp.latent_hmc(energy, flow, z0, key=jr.key(3), steps=400, step_size=eps,
-                           num_steps=num_steps, observable=broad)
+    latent = dp.latent_hmc(
+        energy,
+        flow,
+        z0,
+        key=jr.key(3),
+        steps=400,
+        step_size=eps,
+        num_steps=num_steps,
+        observable=broad,
+    )
     x0 = (z0 * jnp.asarray(sigmas)[None, :]) @ jnp.asarray(rot).T  # exact samples of the target
-    physical = dp.sample(dp.HMC(energy, 1.0, eps, num_steps), x0, key=jr.key(4), steps=400,
-                         observable=broad)
+    physical = dp.sample(
+        dp.HMC(energy, 1.0, eps, num_steps), x0, key=jr.key(4), steps=400, observable=broad
+    )
     tau_latent = dp.autocorrelation_time(latent.observables[100:])
     tau_phys = dp.autocorrelation_time(physical.observables[100:])
     # physical HMC is the AR(1) process of the module docstring (tau_int = 3.23; acceptance
     # ~ 0.97, so up to a few per cent more)
     assert abs(float(tau_phys.tau) - _ar1_tau(eps, num_steps, sigmas[0])) < 4 * float(
-        tau_phys.error) + 0.1 * _ar1_tau(eps, num_steps, sigmas[0])
+        tau_phys.error
+    ) + 0.1 * _ar1_tau(eps, num_steps, sigmas[0])
     # a perfect flow gives tau_latent = 0.58 (the same AR(1) formula with sigma = 1), so a
     # ratio of 5.6; measured with this training (KL(q||p) ~ 0.04): 3.4 to 5.5 over 6 seeds
     assert float(tau_phys.tau) > 2.5 * float(tau_latent.tau)
@@ -124,8 +143,9 @@ def test_bad_input():
     flow = df.MongeAmpereFlow(2, key=jr.key(0), steps=2)
     z0_shape = r"expected `z0` to have shape \(chains, 2\).*got shape \(4, 3\)"
     with pytest.raises(ValueError, match=z0_shape):
-        dp.latent_hmc(energy, flow, jnp.zeros((4, 3)), key=jr.key(0), steps=2, step_size=0.1,
-                      num_steps=2)
+        dp.latent_hmc(
+            energy, flow, jnp.zeros((4, 3)), key=jr.key(0), steps=2, step_size=0.1, num_steps=2
+        )
     with pytest.raises(ValueError, match="expected `num_steps` to be an integer >= 1"):
         dp.LatentHMC(energy, flow, 1.0, 0.1, 0)
     with pytest.raises(TypeError, match="expected `flow` to be a diffsci.flows.MongeAmpereFlow"):

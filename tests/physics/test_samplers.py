@@ -72,9 +72,7 @@ def test_coulomb_virial_theorem(kind):
     else:
         sampler = dp.HMC(dp.coulomb_energy, beta, step_size=0.1, num_steps=8)
     x0 = jax.random.normal(jax.random.key(1), (16, n, d))
-    result = dp.sample(
-        sampler, x0, key=jax.random.key(2), steps=1200, observable=dp.coulomb_virial
-    )
+    result = dp.sample(sampler, x0, key=jax.random.key(2), steps=1200, observable=dp.coulomb_virial)
     virial = result.observables[200:]
     stats = assert_within(virial, n * d / beta)
     assert float(stats.error) < 0.1

@@ -45,9 +45,7 @@ def test_autocorrelation_time_of_ar1(rho):
     # the estimator's statistical error (Madras-Sokal) plus the window bias, bounded by 4 sigma
     assert abs(float(result.tau) - tau) < 4 * float(result.error) + 0.01 * tau
     assert float(result.error) < 0.05 * tau
-    np.testing.assert_allclose(
-        float(dp.integrated_autocorr_time(x)), float(result.tau), rtol=1e-12
-    )
+    np.testing.assert_allclose(float(dp.integrated_autocorr_time(x)), float(result.tau), rtol=1e-12)
     ess = float(dp.effective_sample_size(x))
     np.testing.assert_allclose(ess, steps * chains / (2 * float(result.tau)), rtol=1e-12)
     rho_t = dp.autocorrelation(x)

@@ -77,9 +77,16 @@ def test_variational_free_energy_close_to_exact(system):
         couplings, beta = dp.sk_couplings(16, key=jax.random.key(0)), 1.0
     exact_f = -float(dp.ising_exact(couplings, beta)) / beta
     result = dp.van_train(
-        lambda s: dp.ising_energy(s, couplings), 16, beta, key=jax.random.key(1),
+        lambda s: dp.ising_energy(s, couplings),
+        16,
+        beta,
+        key=jax.random.key(1),
         model=dp.VAN(16, key=jax.random.key(5), hidden=(32, 32)),
-        steps=600, batch=512, learning_rate=3e-3, anneal=0.99, eval_samples=2**14,
+        steps=600,
+        batch=512,
+        learning_rate=3e-3,
+        anneal=0.99,
+        eval_samples=2**14,
     )
     est = result.estimate
     f_q, err = float(est.variational), float(est.variational_error)

@@ -167,8 +167,9 @@ def test_a_function_that_raises_near_the_point_is_reported_as_such():
         return jnp.trace(a @ a @ a)
 
     s = _gapped_symmetric(3)
-    with pytest.raises(AssertionError, match="(?s)raised near the point.*only_symmetric: not "
-                       "symmetric.*structure="):
+    with pytest.raises(
+        AssertionError, match="(?s)raised near the point.*only_symmetric: not symmetric.*structure="
+    ):
         check_grads(only_symmetric, s)
     check_grads(only_symmetric, s, structure="symmetric", order=2)
 
@@ -180,8 +181,7 @@ def test_structured_inputs():
     check_grads(dla.eigvalsh, s, structure="symmetric", order=2)
     check_grads(dla.eigvalsh, h, structure="hermitian")
     # one entry per argument
-    check_grads(lambda a, x: x @ dla.eigvalsh(a), h, jnp.arange(4.0),
-                structure=("hermitian", None))
+    check_grads(lambda a, x: x @ dla.eigvalsh(a), h, jnp.arange(4.0), structure=("hermitian", None))
     # unitary and orthogonal points, with the Cayley retraction: a loss of U that is not
     # invariant, so that the tangent directions matter
     rng = np.random.default_rng(3)

@@ -48,8 +48,9 @@ def test_a_sweep_checkpoint_of_the_first_format_resumes(tmp_path):
     # agree (nothing is computed here: the one temperature is done)
     settings = dict(chi=6, method="hotrg", steps=14)
     rows = np.array([[0.9, -1.1, 0.4]])
-    save_checkpoint(tmp_path / "old", {"temps": np.array([2.0]), "rows": rows},
-                    metadata={"settings": settings})
+    save_checkpoint(
+        tmp_path / "old", {"temps": np.array([2.0]), "rows": rows}, metadata={"settings": settings}
+    )
     np.testing.assert_array_equal(
         np.stack(thermodynamics(np.array([2.0]), **settings, checkpoint=tmp_path / "old"), -1),
         rows,

@@ -92,15 +92,17 @@ def test_symmetric_split_is_exact_and_c4v_symmetric(beta, h):
     p = tn.potts_tensor(beta, 3, h, symmetric=True)
     generic = tn.lattice_tensor(bond, site, symmetric=True)  # another basis of the doublet
     for tensor in (p, generic):
-        np.testing.assert_allclose(tn.hotrg(tensor, chi=81, steps=3),
-                                   torus_log_z(bond, site, 2, 4), rtol=1e-13)
+        np.testing.assert_allclose(
+            tn.hotrg(tensor, chi=81, steps=3), torus_log_z(bond, site, 2, 4), rtol=1e-13
+        )
     # the C4v CTMRG accepts it (result code 0); ln Z per site against Onsager in the
     # high-temperature phase (chi = 8 is exact there to 1e-16, tests/tn/test_ctmrg.py)
     if h == 0.21:
         res = tn.ctmrg(tn.ising_tensor(0.3, symmetric=True), 8)
         assert res.result == RESULTS.successful
-        np.testing.assert_allclose(tn.ctmrg_log_z(tn.ising_tensor(0.3, symmetric=True), 8),
-                                   onsager.log_z(0.3), rtol=1e-13)
+        np.testing.assert_allclose(
+            tn.ctmrg_log_z(tn.ising_tensor(0.3, symmetric=True), 8), onsager.log_z(0.3), rtol=1e-13
+        )
 
 
 def test_symmetric_split_refuses_an_antiferromagnet():

@@ -58,50 +58,84 @@ def _runner(kind):
 
             return jax.lax.scan(body, x, i * 40 + jnp.arange(40))
 
-        return lambda ckpt: run_chunked(step, jnp.eye(96), num_chunks=chunks,
-                                        checkpoint_dir=ckpt, metadata={"seed": 3})
+        return lambda ckpt: run_chunked(
+            step, jnp.eye(96), num_chunks=chunks, checkpoint_dir=ckpt, metadata={"seed": 3}
+        )
     if kind == "sample":
         import diffsci.physics as dp
 
         couplings = dp.square_lattice_couplings(8, 8)
         sampler = dp.IsingMetropolis(couplings, 0.44)
         x0 = jnp.ones((16, 64))
-        return lambda ckpt: dp.sample(sampler, x0, key=jax.random.key(0), steps=chunks * 40,
-                                      chunk_steps=40, observable=jnp.sum, checkpoint_dir=ckpt)
+        return lambda ckpt: dp.sample(
+            sampler,
+            x0,
+            key=jax.random.key(0),
+            steps=chunks * 40,
+            chunk_steps=40,
+            observable=jnp.sum,
+            checkpoint_dir=ckpt,
+        )
     if kind == "van_train":
         import diffsci.physics as dp
 
         couplings = dp.square_lattice_couplings(3, 3)
         model = dp.VAN(9, key=jax.random.key(1), hidden=(16,))
         energy = jax.tree_util.Partial(dp.ising_energy, couplings=couplings)
-        return lambda ckpt: dp.van_train(energy, 9, 0.4, key=jax.random.key(0), model=model,
-                                         steps=chunks * 5, chunk_steps=5, batch=128,
-                                         eval_samples=256, checkpoint_dir=ckpt)
+        return lambda ckpt: dp.van_train(
+            energy,
+            9,
+            0.4,
+            key=jax.random.key(0),
+            model=model,
+            steps=chunks * 5,
+            chunk_steps=5,
+            batch=128,
+            eval_samples=256,
+            checkpoint_dir=ckpt,
+        )
     if kind == "train_variational":
         from diffsci.flows import MongeAmpereFlow, train_variational
 
         flow = MongeAmpereFlow(2, key=jax.random.key(0), width=8, steps=8)
+
         def energy(x):
             return jnp.sum(x**2) / 4.5
 
-        return lambda ckpt: train_variational(flow, energy, 1.0, key=jax.random.key(1),
-                                              steps=chunks * 5, chunk_steps=5, batch=128,
-                                              learning_rate=3e-2, eval_samples=256,
-                                              checkpoint_dir=ckpt)
+        return lambda ckpt: train_variational(
+            flow,
+            energy,
+            1.0,
+            key=jax.random.key(1),
+            steps=chunks * 5,
+            chunk_steps=5,
+            batch=128,
+            learning_rate=3e-2,
+            eval_samples=256,
+            checkpoint_dir=ckpt,
+        )
     if kind == "optimize_ipeps":
         import diffsci.physics as dp
         import diffsci.tn as tn
 
         a0 = dp.ipeps_initial_tensor(jax.random.key(0), 2, noise=0.1)
-        return lambda ckpt: tn.optimize_ipeps(a0, dp.heisenberg_bond(), 4, steps=chunks,
-                                              gtol=0.0, ftol=0.0, checkpoint_dir=ckpt,
-                                              checkpoint_every=1)
+        return lambda ckpt: tn.optimize_ipeps(
+            a0,
+            dp.heisenberg_bond(),
+            4,
+            steps=chunks,
+            gtol=0.0,
+            ftol=0.0,
+            checkpoint_dir=ckpt,
+            checkpoint_every=1,
+        )
     if kind == "ising_sweep":
         from diffsci.cli._cmd_ising import thermodynamics
 
         temps = np.linspace(1.8, 3.2, chunks)
-        return lambda ckpt: thermodynamics(temps, chi=4, method="hotrg", steps=6,
-                                           checkpoint=ckpt / "sweep")
+        return lambda ckpt: thermodynamics(
+            temps, chi=4, method="hotrg", steps=6, checkpoint=ckpt / "sweep"
+        )
     raise ValueError(f"unknown kind {kind!r}")
 
 

@@ -126,8 +126,7 @@ def test_a_new_save_replaces_the_old_files(tmp_path):
         save_checkpoint(tmp_path / "ck", {"x": jnp.arange(3.0) + v}, {"v": v})
     save_checkpoint(tmp_path / "ck.1", {"x": jnp.zeros(2)})  # a neighbour is left alone
     assert sorted(os.listdir(tmp_path)) == sorted(
-        [_data_file(tmp_path, "ck").name, "ck.json", _data_file(tmp_path, "ck.1").name,
-         "ck.1.json"]
+        [_data_file(tmp_path, "ck").name, "ck.json", _data_file(tmp_path, "ck.1").name, "ck.1.json"]
     )
     assert load_checkpoint(tmp_path / "ck")[1] == {"v": 2}
 
@@ -140,9 +139,13 @@ def test_checkpoints_of_the_first_format_still_load(tmp_path):
     np.savez(tmp_path / "ck.npz", leaf_000000=np.arange(3.0))
     digest = hashlib.sha256((tmp_path / "ck.npz").read_bytes()).hexdigest()
     sidecar = {
-        "format": "diffsci-checkpoint-1", "npz": "ck.npz", "sha256": digest,
-        "treedef": "", "structure": {"t": "dict", "k": ["x"], "c": [{"t": "leaf", "i": 0}]},
-        "leaves": [{"shape": [3], "dtype": "<f8"}], "metadata": {"step": 7},
+        "format": "diffsci-checkpoint-1",
+        "npz": "ck.npz",
+        "sha256": digest,
+        "treedef": "",
+        "structure": {"t": "dict", "k": ["x"], "c": [{"t": "leaf", "i": 0}]},
+        "leaves": [{"shape": [3], "dtype": "<f8"}],
+        "metadata": {"step": 7},
     }
     (tmp_path / "ck.json").write_text(json.dumps(sidecar))
     tree, meta = load_checkpoint(tmp_path / "ck")
@@ -189,16 +192,27 @@ print("finished")
 
 @pytest.mark.parametrize(
     ("op", "n"),
-    [("write", 1), ("fsync", 1), ("replace", 1), ("fsync", 2), ("replace", 2), ("fsync", 3),
-     ("unlink", 1)],
+    [
+        ("write", 1),
+        ("fsync", 1),
+        ("replace", 1),
+        ("fsync", 2),
+        ("replace", 2),
+        ("fsync", 3),
+        ("unlink", 1),
+    ],
 )
 def test_a_kill_at_any_file_operation_leaves_a_loadable_checkpoint(tmp_path, op, n):
     import signal
     import subprocess
     import sys
 
-    run = subprocess.run([sys.executable, "-c", _KILL_SCRIPT, str(tmp_path), op, str(n)],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", _KILL_SCRIPT, str(tmp_path), op, str(n)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     # every operation of a save, in order: the data file's write and sync, its rename, the
     # sidecar's sync and rename, the folder's sync, the removal of the old data file
     assert run.returncode == -signal.SIGKILL, run.stdout + run.stderr
@@ -252,8 +266,9 @@ def test_interrupted_and_resumed_run_is_bit_identical(tmp_path):
     np.testing.assert_array_equal(out, full_out)
     assert out.shape == (60,)
     # a finished run resumes to the same result without running anything
-    carry2, out2 = run_chunked(flaky, x0, num_chunks=6, checkpoint_dir=tmp_path,
-                               metadata={"seed": 3})
+    carry2, out2 = run_chunked(
+        flaky, x0, num_chunks=6, checkpoint_dir=tmp_path, metadata={"seed": 3}
+    )
     assert calls == []
     np.testing.assert_array_equal(out2, full_out)
     # another run's parameters are refused
@@ -262,8 +277,9 @@ def test_interrupted_and_resumed_run_is_bit_identical(tmp_path):
 
 
 def test_outputs_none_and_bad_arguments(tmp_path):
-    carry, out = run_chunked(lambda c, i: (c + i, None), jnp.zeros(()), num_chunks=3,
-                             checkpoint_dir=tmp_path)
+    carry, out = run_chunked(
+        lambda c, i: (c + i, None), jnp.zeros(()), num_chunks=3, checkpoint_dir=tmp_path
+    )
     assert out is None and float(carry) == 3.0
     with pytest.raises(ValueError, match="num_chunks"):
         run_chunked(lambda c, i: (c, None), 0.0, num_chunks=0)

@@ -59,8 +59,13 @@ def _run_and_kill(kind, folder, rng, env):
     total = KINDS[kind][2]
     target = int(rng.integers(1, total // 2 + 1))  # at least one save, half the run to go
     for _ in range(3):
-        child = subprocess.Popen([sys.executable, _SCRIPT, kind, str(folder)], env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, _SCRIPT, kind, str(folder)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             interval = _wait_for(kind, folder, target, child)
             if interval is not None:
@@ -93,8 +98,13 @@ def test_a_kill_at_a_random_instant_resumes_bit_identically(kind, tmp_path):
     # lost at most the work since it
     assert progress(kind, killed) >= target, where
 
-    run = subprocess.run([sys.executable, _SCRIPT, kind, str(killed), str(fresh)], env=env,
-                         capture_output=True, text=True, timeout=_TIMEOUT)
+    run = subprocess.run(
+        [sys.executable, _SCRIPT, kind, str(killed), str(fresh)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=_TIMEOUT,
+    )
     assert run.returncode == 0, f"{where}\n{run.stdout}\n{run.stderr}"
     resumed, whole = np.load(killed / "result.npz"), np.load(fresh / "result.npz")
     assert sorted(resumed.files) == sorted(whole.files) and whole.files, where

@@ -17,17 +17,20 @@ def test_against_direct_formulas():
     reduced = beta * energies + log_q
     w = np.exp(-reduced)
     np.testing.assert_allclose(est.variational, reduced.mean() / beta, rtol=1e-13)
-    np.testing.assert_allclose(est.variational_error,
-                               reduced.std(ddof=1) / np.sqrt(m) / beta, rtol=1e-12)
+    np.testing.assert_allclose(
+        est.variational_error, reduced.std(ddof=1) / np.sqrt(m) / beta, rtol=1e-12
+    )
     np.testing.assert_allclose(est.importance, -np.log(w.mean()) / beta, rtol=1e-12)
-    np.testing.assert_allclose(est.importance_error,
-                               w.std(ddof=1) / (np.sqrt(m) * w.mean()) / beta, rtol=1e-10)
+    np.testing.assert_allclose(
+        est.importance_error, w.std(ddof=1) / (np.sqrt(m) * w.mean()) / beta, rtol=1e-10
+    )
     np.testing.assert_allclose(est.ess, w.sum() ** 2 / (w**2).sum(), rtol=1e-12)
     np.testing.assert_allclose(est.energy, energies.mean(), rtol=1e-13)
     np.testing.assert_allclose(est.entropy, -log_q.mean(), rtol=1e-13)
     assert est.num_samples == m
-    np.testing.assert_allclose(variational_objective(energies, log_q, beta), est.variational,
-                               rtol=1e-13)
+    np.testing.assert_allclose(
+        variational_objective(energies, log_q, beta), est.variational, rtol=1e-13
+    )
 
 
 def test_exact_model_and_large_energies():
