@@ -1,13 +1,13 @@
 r"""Training loops for Monge-Ampère flows: variational free energy and maximum likelihood.
 
-Both run Adam steps as a jitted `lax.scan` in chunks through `diffsci.utils.run_chunked`, which
+Both run Adam steps as a jitted `lax.scan` in chunks through `diffsci.utils.drive`, which
 gives the progress bar, the checkpoints after each chunk and an exact resume: step $t$ draws its
 randomness from `jax.random.fold_in(key, t)`, so a resumed run equals an uninterrupted one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,9 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from diffsci._internal._validate import choice, fail, finite, float_array, static_int
 from diffsci.utils import (
+    RESULTS,
     VariationalEstimate,
-    run_chunked,
+    drive,
     variational_free_energy,
     variational_objective,
 )
@@ -50,11 +51,17 @@ class FlowTrainResult(eqx.Module):
     - `estimate`: for `train_variational`, the final `diffsci.utils.VariationalEstimate` ($F_q$
       and the importance-sampled $F$ with error bars, and the effective sample size) from
       `eval_samples` fresh samples; `None` for `train_likelihood`.
+    - `result`: a member of [`diffsci.utils.RESULTS`][]: `max_steps_reached` after all steps,
+      `successful` when a callback stopped the training.
+    - `stats`: the driver's counts (see [`diffsci.utils.RunResult`][]); its `steps` counts
+      chunks.
     """
 
     flow: MongeAmpereFlow
     loss: Float[Array, " steps"]
     estimate: VariationalEstimate | None
+    result: RESULTS = eqx.field(default_factory=lambda: RESULTS.max_steps_reached)
+    stats: dict = eqx.field(default_factory=dict)
 
 
 class _VariationalLoss(eqx.Module):
@@ -187,7 +194,10 @@ def _train(
     desc,
     metadata,
     schedule="constant",
-):
+    callbacks=(),
+    log=None,
+) -> tuple[Any, Array, Any, dict]:
+    """Train; returns the flow, the losses per step, the run's `RESULTS` member and its stats."""
     params, static = eqx.partition(flow, eqx.is_inexact_array)
     opt_state = _optimizer(learning_rate, schedule, steps).init(params)
     chunk = steps if chunk_steps is None else chunk_steps
@@ -208,33 +218,45 @@ def _train(
         )
 
     carry = (params, opt_state)
-    if num_chunks == 1 and checkpoint_dir is None and not progress:
+    if num_chunks == 1 and checkpoint_dir is None and not progress and not callbacks and not log:
+        # (no host loop: the training stays traceable, e.g. under jax.jit)
         carry, losses = run_chunk(carry, 0)
-    else:
-        meta = dict(
-            metadata,
-            steps=steps,
-            chunk_steps=chunk,
-            learning_rate=learning_rate,
-            schedule=schedule,
-            key=_key_list(key),
-            flow_steps=flow.steps,
-            t_final=flow.t_final,
-            dim=flow.dim,
-            flow=flow,
-            loss=loss,
-        )
-        carry, losses = run_chunked(
-            run_chunk,
-            carry,
-            num_chunks=num_chunks,
-            checkpoint_dir=checkpoint_dir,
-            metadata=meta,
-            progress=progress,
-            desc=desc,
-            postfix=lambda c, out: {"loss": f"{float(out[-1]):.5f}"},
-        )
-    return eqx.combine(carry[0], static), losses
+        stats = {"steps": 1, "rejected": 0, "seconds": float("nan"), "resumed_at": 0}
+        return eqx.combine(carry[0], static), losses, RESULTS.max_steps_reached, stats
+    meta = dict(
+        metadata,
+        steps=steps,
+        chunk_steps=chunk,
+        learning_rate=learning_rate,
+        schedule=schedule,
+        key=_key_list(key),
+        flow_steps=flow.steps,
+        t_final=flow.t_final,
+        dim=flow.dim,
+        flow=flow,
+        loss=loss,
+    )
+
+    def chunk_step(carry, i):
+        carry, losses = run_chunk(carry, i)
+        return carry, {"loss": losses}
+
+    out = drive(
+        chunk_step,
+        carry,
+        num_steps=num_chunks,
+        chunked=True,
+        callbacks=callbacks,
+        checkpoint_dir=checkpoint_dir,
+        metadata=meta,
+        log=log,
+        progress=progress,
+        desc=desc,
+        postfix=lambda c, record: {"loss": f"{float(record['loss'][-1]):.5f}"},
+        caller=desc,
+    )
+    losses = jnp.asarray(out.history["loss"])
+    return eqx.combine(out.state[0], static), losses, out.result, out.stats
 
 
 @eqx.filter_jit
@@ -317,6 +339,8 @@ def train_variational(
     chunk_steps: int | None = None,
     checkpoint_dir: str | Path | None = None,
     progress: bool = False,
+    callbacks: Sequence[Callable] = (),
+    log: str | Path | bool | None = None,
 ) -> FlowTrainResult:
     r"""Fit a flow to $p(x) \propto e^{-\beta E(x)}$ by minimizing the variational free energy.
 
@@ -339,8 +363,13 @@ def train_variational(
       at the last step (removes most of the batch noise from the final parameters).
     - `eval_samples`: samples for the final estimate (0 to skip it).
     - `chunk_steps`, `checkpoint_dir`, `progress`: run in chunks of `chunk_steps` steps with a
-      checkpoint after each and a progress bar (`diffsci.utils.run_chunked`); calling again with
+      checkpoint after each and a progress bar ([`diffsci.utils.drive`][]); calling again with
       the same `checkpoint_dir` resumes.
+    - `callbacks`: callables `callback(run)` called after every chunk with the
+      [`diffsci.utils.Run`][] (`run.record["loss"]`: the chunk's losses); one that returns
+      `True` stops the training ([`diffsci.utils.Callback`][]).
+    - `log`: the JSON-lines log, one line per step ([`diffsci.utils.JSONLinesLog`][]): a path,
+      `False`, or `None` (default) for `log.jsonl` in `checkpoint_dir` when there is one.
 
     **Returns:**
 
@@ -375,7 +404,7 @@ def train_variational(
         )
     k_train, k_eval = jr.split(key)
     loss = _VariationalLoss(energy_fn, beta, batch)
-    flow, losses = _train(
+    flow, losses, result, stats = _train(
         flow,
         loss,
         k_train,
@@ -387,11 +416,13 @@ def train_variational(
         "train_variational",
         {"beta": beta, "batch": batch},
         schedule,
+        callbacks,
+        log,
     )
     estimate = None
     if eval_samples:
         estimate = flow_free_energy(flow, energy_fn, beta, key=k_eval, samples=eval_samples)
-    return FlowTrainResult(flow=flow, loss=losses, estimate=estimate)
+    return FlowTrainResult(flow=flow, loss=losses, estimate=estimate, result=result, stats=stats)
 
 
 def train_likelihood(
@@ -407,6 +438,8 @@ def train_likelihood(
     checkpoint_dir: str | Path | None = None,
     progress: bool = False,
     transform: Callable | None = None,
+    callbacks: Sequence[Callable] = (),
+    log: str | Path | bool | None = None,
 ) -> FlowTrainResult:
     r"""Fit a flow to data by maximum likelihood: minimize $-\frac1B\sum_b \ln q(x_b)$ over
     minibatches drawn without replacement, with $\ln q$ from the backward integration.
@@ -423,7 +456,7 @@ def train_likelihood(
     - `key`: a JAX PRNG key (minibatches, probes of a stochastic divergence, the transform's
       randomness).
     - `steps`, `batch`, `learning_rate`, `schedule`, `chunk_steps`, `checkpoint_dir`,
-      `progress`: as in `train_variational`.
+      `progress`, `callbacks`, `log`: as in `train_variational`.
     - `transform`: optional `transform(key, batch) -> (x, log_det)`, a pure JAX function of a
       PRNG key and a minibatch `(B, D)` giving the points the flow sees, shape `(B, D)`, and the
       log-Jacobian of the map per point, shape `(B,)` (zeros for a shift by noise).
@@ -455,7 +488,7 @@ def train_likelihood(
     metadata: dict[str, Any] = {"batch": batch, "num_data": int(data.shape[0])}
     if transform is not None:
         metadata["transform"] = getattr(transform, "__name__", type(transform).__name__)
-    flow, losses = _train(
+    flow, losses, result, stats = _train(
         flow,
         loss,
         key,
@@ -467,5 +500,7 @@ def train_likelihood(
         "train_likelihood",
         metadata,
         schedule,
+        callbacks,
+        log,
     )
-    return FlowTrainResult(flow=flow, loss=losses, estimate=None)
+    return FlowTrainResult(flow=flow, loss=losses, estimate=None, result=result, stats=stats)

@@ -6,7 +6,8 @@ Shared by `examples/engineer_spin_chain.py` and `python -m diffsci engineer chai
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import equinox as eqx
 import jax
@@ -16,7 +17,9 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float
 
+from diffsci._internal._results import RESULTS
 from diffsci._internal._validate import fail, float_array, static_int
+from diffsci.utils import PrintEvery, drive
 
 from ..linalg import eigsh
 from ._model_checks import callable_arg, flag, real_number
@@ -67,6 +70,8 @@ class ChainEngineeringResult(eqx.Module):
     target: Float[Array, " L"]
     losses: Float[Array, " steps"]
     energy: Float[Array, ""]
+    result: RESULTS = eqx.field(default_factory=lambda: RESULTS.max_steps_reached)
+    stats: dict = eqx.field(default_factory=dict)
 
 
 def engineer_tfim_profile(
@@ -77,6 +82,9 @@ def engineer_tfim_profile(
     periodic: bool = False,
     callback: Callable[[int, float, np.ndarray], None] | None = None,
     print_every: int = 10,
+    callbacks: Sequence[Callable] = (),
+    log: str | Path | bool | None = None,
+    progress: bool = False,
 ) -> ChainEngineeringResult:
     r"""Find couplings $J_b > 0$ and fields $h_i > 0$ of the transverse-field Ising chain
     $H = -\sum_b J_b\sigma^z_b\sigma^z_{b+1} - \sum_i h_i\sigma^x_i$ whose ground state has
@@ -94,6 +102,13 @@ def engineer_tfim_profile(
     - `periodic`: periodic or open chain.
     - `callback`: called as `callback(step, loss, profile)` after every step.
     - `print_every`: print progress every this many steps (0: silent).
+    - `callbacks`: callables `callback(run)` called after every step with the
+      [`diffsci.utils.Run`][] (`run.record` holds `loss`, `energy` and `profile`); one that
+      returns `True` stops the run ([`diffsci.utils.Callback`][]).
+    - `log`: a path for a JSON-lines log ([`diffsci.utils.JSONLinesLog`][]), or `None`/`False`.
+    - `progress`: show a progress bar with the loss on stderr.
+
+    The loop is [`diffsci.utils.drive`][] (one step per Adam update).
 
     Checked before the first step: `target` a real vector of $L \ge 2$ entries ($\ge 3$ when
     periodic; integers promoted) in $(0, 1)$ when concrete, `steps` an integer $\ge 1$,
@@ -163,17 +178,33 @@ def engineer_tfim_profile(
         updates, state = opt.update(grads, state, theta)
         return optax.apply_updates(theta, updates), state, loss, aux
 
-    state = opt.init(theta)
-    v0 = jnp.ones((model.dim,), target.dtype) / np.sqrt(model.dim)
-    losses = []
-    for i in range(steps):
+    def one(carry, i):
+        theta, state, v0 = carry
         theta, state, loss, (profile, psi, energy) = step(theta, state, v0)
-        v0 = psi
-        losses.append(float(loss))
+        record = {"loss": float(loss), "energy": float(energy), "profile": np.asarray(profile)}
+        return (theta, state, psi), record
+
+    def called(run):
         if callback is not None:
-            callback(i, float(loss), np.asarray(profile))
-        if print_every and (i % print_every == 0 or i == steps - 1):
-            print(f"step {i:4d}  loss {float(loss):.3e}  E0 {float(energy):+.6f}", flush=True)
+            callback(run.step - 1, run.record["loss"], run.record["profile"])
+
+    printed = []
+    if print_every:
+        printed = [PrintEvery(print_every, "step {step:4d}  loss {loss:.3e}  E0 {energy:+.6f}")]
+    v0 = jnp.ones((model.dim,), target.dtype) / np.sqrt(model.dim)
+    out = drive(
+        one,
+        (theta, opt.init(theta), v0),
+        num_steps=steps,
+        callbacks=[called, *printed, *callbacks],
+        log=log,
+        progress=progress,
+        desc="engineer",
+        postfix=lambda carry, record: {"loss": f"{record['loss']:.3e}"},
+        caller=who,
+    )
+    theta, _, v0 = out.state
+    losses = out.history["loss"]
     # the profile of the final parameters
     _, (profile, _, energy) = loss_fn(theta, v0)
     p = couplings(theta)
@@ -184,4 +215,6 @@ def engineer_tfim_profile(
         target=target,
         losses=jnp.asarray(losses),
         energy=energy,
+        result=out.result,  # pyright: ignore[reportArgumentType]
+        stats=out.stats,
     )

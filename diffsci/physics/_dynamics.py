@@ -4,7 +4,8 @@ shared by the examples and `python -m diffsci ode`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import equinox as eqx
 import jax
@@ -16,7 +17,9 @@ from jax import lax
 from jaxtyping import Array, Float
 
 from diffsci import ode
+from diffsci._internal._results import RESULTS
 from diffsci._internal._validate import fail, finite, float_array, static_int
+from diffsci.utils import ACCEPT, drive
 
 from ._model_checks import callable_arg, prng_key, real_number
 
@@ -26,10 +29,15 @@ from ._model_checks import callable_arg, prng_key, real_number
 
 
 class FitResult(eqx.Module):
-    """Result of `fit_parameters`: the final parameters and the loss at every iteration."""
+    """Result of `fit_parameters`: the final parameters, the loss at every iteration, the run's
+    `result` (a [`diffsci.utils.RESULTS`][] member: `max_steps_reached` after all iterations,
+    `successful` when a callback stopped the fit) and `stats` (the driver's counts, see
+    [`diffsci.utils.RunResult`][])."""
 
     params: object
     losses: Float[Array, " iterations"]
+    result: RESULTS = eqx.field(default_factory=lambda: RESULTS.max_steps_reached)
+    stats: dict = eqx.field(default_factory=dict)
 
 
 def fit_parameters(
@@ -40,6 +48,9 @@ def fit_parameters(
     learning_rate: float = 1e-2,
     report: Callable[[int, float], None] | None = None,
     report_every: int = 10,
+    callbacks: Sequence[Callable] = (),
+    log: str | Path | bool | None = None,
+    progress: bool = False,
 ) -> FitResult:
     r"""Minimize `loss(params)` with Adam (optax), the gradient from `jax.grad` (so from the
     adjoint strategy inside `loss`).
@@ -53,6 +64,14 @@ def fit_parameters(
     - `report`: optional `report(iteration, loss)` called on the host every `report_every`
       iterations and at the last one (progress for long fits).
     - `report_every`: see `report`.
+    - `callbacks`: callables `callback(run)` called after every step with the
+      [`diffsci.utils.Run`][] (`run.step`, `run.record["loss"]`, `run.state`); one that returns
+      `True` stops the fit ([`diffsci.utils.Callback`][]).
+    - `log`: a path for a JSON-lines log of the fit ([`diffsci.utils.JSONLinesLog`][]), or
+      `None`/`False` for none.
+    - `progress`: show a progress bar with the loss on stderr.
+
+    The loop is [`diffsci.utils.drive`][] (one step per Adam update).
 
     Checked before the first step: `loss` callable and returning a real scalar for `params`
     (integer leaves of `params` are promoted to the default float), `iterations` and
@@ -93,19 +112,42 @@ def fit_parameters(
         updates, opt_state = optimizer.update(grad, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, value
 
-    opt_state = optimizer.init(params)
-    losses = []
-    for i in range(iterations):
-        params, opt_state, value = update(params, opt_state)
-        losses.append(float(value))
-        if not np.isfinite(losses[-1]):
+    def one(state, i):
+        params, opt_state, value = update(*state)
+        return (params, opt_state), {"loss": float(value)}
+
+    def finite(run, new_state, record):
+        i = run.step
+        if not np.isfinite(record["loss"]):
             raise FloatingPointError(
-                f"{who}: the loss became {losses[-1]} at iteration {i}"
+                f"{who}: the loss became {record['loss']} at iteration {i}"
                 + (" (at the starting `params`)" if i == 0 else "; try a smaller `learning_rate`")
             )
+        return ACCEPT
+
+    def reported(run):
+        i = run.step - 1
         if report is not None and (i % report_every == 0 or i == iterations - 1):
-            report(i, losses[-1])
-    return FitResult(params=params, losses=jnp.asarray(losses))
+            report(i, run.record["loss"])
+
+    out = drive(
+        one,
+        (params, optimizer.init(params)),
+        num_steps=iterations,
+        accept=finite,
+        callbacks=[reported, *callbacks],
+        log=log,
+        progress=progress,
+        desc="fit",
+        postfix=lambda state, record: {"loss": f"{record['loss']:.3e}"},
+        caller=who,
+    )
+    return FitResult(
+        params=out.state[0],
+        losses=jnp.asarray(out.history["loss"]),
+        result=out.result,  # pyright: ignore[reportArgumentType]
+        stats=out.stats,
+    )
 
 
 def _float_leaf(x, who):

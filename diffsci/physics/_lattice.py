@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import abc
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import equinox as eqx
@@ -25,8 +26,10 @@ import numpy as np
 import optax
 from jaxtyping import Array, ArrayLike, Float, Int
 
+from diffsci._internal._results import RESULTS
 from diffsci._internal._validate import fail, float_array, static_int
 from diffsci.linalg import eigvalsh, expmh, projector
+from diffsci.utils import ACCEPT, PrintEvery, drive
 
 from ._model_checks import callable_arg, concrete_finite, concrete_value, flag, real_number
 
@@ -327,7 +330,9 @@ class LatticeEngineeringResult(eqx.Module):
 
     **Fields:** `onsite` ($\\epsilon_i$), `hopping` ($t_b$ per bond), `losses` (per step),
     `achieved` (the observed property at the end), `target`, `initial` (the property at the
-    start).
+    start), `result` (a [`diffsci.utils.RESULTS`][] member: `max_steps_reached` after all
+    steps, `successful` when a callback stopped the fit) and `stats` (the driver's counts, see
+    [`diffsci.utils.RunResult`][]).
     """
 
     onsite: Float[Array, " sites"]
@@ -336,6 +341,8 @@ class LatticeEngineeringResult(eqx.Module):
     achieved: Float[Array, " m"]
     target: Float[Array, " m"]
     initial: Float[Array, " m"]
+    result: RESULTS = eqx.field(default_factory=lambda: RESULTS.max_steps_reached)
+    stats: dict = eqx.field(default_factory=dict)
 
 
 def engineer_lattice(
@@ -349,6 +356,9 @@ def engineer_lattice(
     learning_rate: float = 0.05,
     print_every: int = 0,
     callback: Callable[[int, float], None] | None = None,
+    callbacks: Sequence[Callable] = (),
+    log: str | Path | bool | None = None,
+    progress: bool = False,
 ) -> LatticeEngineeringResult:
     """Fit the on-site potentials and/or hoppings of `lattice` so that `target` is met, by Adam
     on exact gradients.
@@ -363,6 +373,13 @@ def engineer_lattice(
     - `steps`, `learning_rate`: Adam's.
     - `print_every`: print the loss every this many steps (0: silent).
     - `callback`: called as `callback(step, loss)` after every step.
+    - `callbacks`: callables `callback(run)` called after every step with the
+      [`diffsci.utils.Run`][] (`run.record["loss"]`, `run.state`); one that returns `True` stops
+      the fit ([`diffsci.utils.Callback`][]).
+    - `log`: a path for a JSON-lines log ([`diffsci.utils.JSONLinesLog`][]), or `None`/`False`.
+    - `progress`: show a progress bar with the loss on stderr.
+
+    The loop is [`diffsci.utils.drive`][] (one step per Adam update).
 
     Checked before the first step: `lattice` a `TightBindingLattice`, `target` an
     `AbstractLatticeTarget` that fits the lattice (a `DensityTarget` with `particles` at most
@@ -433,18 +450,37 @@ def engineer_lattice(
         return optax.apply_updates(p, updates), state, loss
 
     initial = target.observe(lattice.hamiltonian(onsite0, hopping0))
-    state = optimizer.init(params)
-    losses = []
-    for i in range(steps):
-        params, state, loss = step(params, state)
-        loss = float(loss)
-        if not np.isfinite(loss):
-            raise FloatingPointError(f"engineer_lattice: the loss became {loss} at step {i}")
-        losses.append(loss)
-        if print_every and (i % print_every == 0 or i == steps - 1):
-            print(f"step {i:4d}  loss {loss:.3e}", flush=True)
+
+    def one(carry, i):
+        params, state, loss = step(*carry)
+        return (params, state), {"loss": float(loss)}
+
+    def finite(run, new_state, record):
+        if not np.isfinite(record["loss"]):
+            raise FloatingPointError(
+                f"engineer_lattice: the loss became {record['loss']} at step {run.step}"
+            )
+        return ACCEPT
+
+    def called(run):
         if callback is not None:
-            callback(i, loss)
+            callback(run.step - 1, run.record["loss"])
+
+    printed = [PrintEvery(print_every, "step {step:4d}  loss {loss:.3e}")] if print_every else []
+    out = drive(
+        one,
+        (params, optimizer.init(params)),
+        num_steps=steps,
+        accept=finite,
+        callbacks=[*printed, called, *callbacks],
+        log=log,
+        progress=progress,
+        desc="engineer",
+        postfix=lambda carry, record: {"loss": f"{record['loss']:.3e}"},
+        caller=who,
+    )
+    params = out.state[0]
+    losses = list(out.history["loss"])
     h = lattice.hamiltonian(params["onsite"], params["hopping"])
     final = float(target.loss(h))
     losses.append(final)
@@ -455,6 +491,8 @@ def engineer_lattice(
         achieved=target.observe(h),
         target=target.target,
         initial=initial,
+        result=out.result,  # pyright: ignore[reportArgumentType]
+        stats=out.stats,
     )
 
 

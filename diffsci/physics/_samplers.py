@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import abc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import equinox as eqx
@@ -26,6 +26,7 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
 from diffsci._internal import _validate as v
+from diffsci._internal._results import RESULTS
 
 from ._ising import _couplings, _energy, _field
 
@@ -477,12 +478,18 @@ class SampleResult(eqx.Module):
     - `observables`: the observable after every step, leaves of shape `(steps, chains, ...)`, or
       `None`.
     - `acceptance`: the acceptance of every step, shape `(steps, chains)`.
+    - `result`: a member of [`diffsci.utils.RESULTS`][]: `max_steps_reached` after all steps,
+      `successful` when a callback stopped the run.
+    - `stats`: the driver's counts (see [`diffsci.utils.RunResult`][]); its `steps` counts
+      chunks.
     """
 
     state: SamplerState
     energies: Float[Array, "steps chains"]
     observables: PyTree | None
     acceptance: Float[Array, "steps chains"]
+    result: RESULTS = eqx.field(default_factory=lambda: RESULTS.max_steps_reached)
+    stats: dict = eqx.field(default_factory=dict)
 
 
 def _place(x, sharding):
@@ -530,6 +537,8 @@ def sample(
     checkpoint_dir: str | Path | None = None,
     progress: bool = False,
     sharding: jax.sharding.Sharding | None = None,
+    callbacks: Sequence[Callable] = (),
+    log: str | Path | bool | None = None,
 ) -> SampleResult:
     r"""Run a batch of Markov chains: `steps` steps of `sampler` from the configurations `x0`.
 
@@ -549,9 +558,16 @@ def sample(
     - `observable`: optional function of one configuration, recorded after every step.
     - `chunk_steps`: run in chunks of this many steps (a host loop over jitted scans), for
       progress and checkpoints; default: one chunk.
-    - `checkpoint_dir`: save the chains after every chunk ([`diffsci.utils.run_chunked`][]) and
+    - `checkpoint_dir`: save the chains after every chunk ([`diffsci.utils.drive`][]) and
       resume from there if the folder holds a checkpoint of the same run.
     - `progress`: show a text progress bar over chunks.
+    - `callbacks`: callables `callback(run)` called after every chunk with the
+      [`diffsci.utils.Run`][] (`run.record` holds the chunk's `energies`, `observables`,
+      `acceptance` and `mean_energy` per step); one that returns `True` stops the run
+      ([`diffsci.utils.Callback`][]).
+    - `log`: the JSON-lines log, one line per step with the mean energy over chains
+      ([`diffsci.utils.JSONLinesLog`][]): a path, `False`, or `None` (default) for `log.jsonl`
+      in `checkpoint_dir` when there is one.
     - `sharding`: place the chains with this sharding (e.g. [`diffsci.utils.batch_sharding`][]`()`)
       to spread them over devices.
 
@@ -566,7 +582,7 @@ def sample(
     occupations are refused; for `Metropolis` and `HMC`: finite positions on which the energy
     is a scalar).
     """
-    from diffsci.utils import ProgressBar, run_chunked
+    from diffsci.utils import ProgressBar, drive
 
     who = "sample"
     if not isinstance(sampler, AbstractSampler):
@@ -614,7 +630,9 @@ def sample(
         # `start` is traced (not static): one compilation serves every chunk of the same length
         return _run_steps(sampler, observable, state, key, jnp.asarray(i * chunk, jnp.int32), count)
 
-    if num_chunks == 1 and checkpoint_dir is None and not progress:
+    result = RESULTS.max_steps_reached
+    stats = {"steps": 1, "rejected": 0, "seconds": float("nan"), "resumed_at": 0}
+    if num_chunks == 1 and checkpoint_dir is None and not progress and not callbacks and not log:
         state, (energies, obs, acc) = run_chunk(state, 0)
     else:
         metadata = {
@@ -628,14 +646,34 @@ def sample(
             "shape": list(x0.shape),
             "key": np.asarray(_key_data(key)).tolist(),
         }
-        state, (energies, obs, acc) = run_chunked(
-            run_chunk,
+
+        def chunk_step(state, i):
+            state, (energies, obs, acc) = run_chunk(state, i)
+            record = {"energies": energies, "observables": obs, "acceptance": acc}
+            return state, {**record, "mean_energy": jnp.mean(energies, axis=1)}
+
+        out = drive(
+            chunk_step,
             state,
-            num_chunks=num_chunks,
+            num_steps=num_chunks,
+            chunked=True,
+            callbacks=callbacks,
             checkpoint_dir=checkpoint_dir,
             metadata=metadata,
+            log=log,
             progress=progress,
             desc=type(sampler).__name__,
-            postfix=lambda s, out: {"E/chain": f"{float(jnp.mean(out[0][-1])):.5g}"},
+            postfix=lambda s, r: {"E/chain": f"{float(r['mean_energy'][-1]):.5g}"},
+            caller=who,
         )
-    return SampleResult(state=state, energies=energies, observables=obs, acceptance=acc)
+        rows = jax.tree_util.tree_map(jnp.asarray, out.history.stacked())
+        state, result, stats = out.state, out.result, out.stats
+        energies, obs, acc = rows["energies"], rows["observables"], rows["acceptance"]
+    return SampleResult(
+        state=state,
+        energies=energies,
+        observables=obs,
+        acceptance=acc,
+        result=result,  # pyright: ignore[reportArgumentType]
+        stats=stats,
+    )

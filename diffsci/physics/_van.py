@@ -19,7 +19,7 @@ e^{-\beta E(s_k)}/q(s_k)$, which converges to $F$ itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import cast
 
@@ -31,8 +31,9 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from diffsci._internal._results import RESULTS
 from diffsci._internal._validate import check, fail, float_array, positive, static_int
-from diffsci.utils import VariationalEstimate, variational_free_energy
+from diffsci.utils import VariationalEstimate, drive, variational_free_energy
 
 from ._model_checks import (
     energy_per_configuration,
@@ -221,12 +222,18 @@ class VANResult(eqx.Module):
     - `free_energy`: $F_q$ estimated on every step's batch, at that step's β.
     - `estimate`: the final [`diffsci.utils.VariationalEstimate`][] at the target β ($F_q$ with its
       error, the importance-sampled $F$ with its error, the effective sample size).
+    - `result`: a member of [`diffsci.utils.RESULTS`][]: `max_steps_reached` after all steps,
+      `successful` when a callback stopped the training.
+    - `stats`: the driver's counts (see [`diffsci.utils.RunResult`][]); its `steps` counts
+      chunks.
     """
 
     model: VAN
     beta_schedule: Float[Array, " steps"]
     free_energy: Float[Array, " steps"]
     estimate: VariationalEstimate
+    result: RESULTS = eqx.field(default_factory=lambda: RESULTS.max_steps_reached)
+    stats: dict = eqx.field(default_factory=dict)
 
 
 def van_train(
@@ -244,6 +251,8 @@ def van_train(
     chunk_steps: int | None = None,
     checkpoint_dir: str | Path | None = None,
     progress: bool = False,
+    callbacks: Sequence[Callable] = (),
+    log: str | Path | bool | None = None,
 ) -> VANResult:
     r"""Train a VAN by minimizing $F_q$ with REINFORCE and Adam, annealing β up to `beta`.
 
@@ -264,7 +273,12 @@ def van_train(
     - `anneal`: the annealing factor $a$.
     - `eval_samples`: samples for the final estimate.
     - `chunk_steps`, `checkpoint_dir`, `progress`: run in chunks with checkpoints and a progress
-      bar ([`diffsci.utils.run_chunked`][]).
+      bar ([`diffsci.utils.drive`][]).
+    - `callbacks`: callables `callback(run)` called after every chunk with the
+      [`diffsci.utils.Run`][] (`run.record` holds the chunk's `beta` and `free_energy`); one
+      that returns `True` stops the training ([`diffsci.utils.Callback`][]).
+    - `log`: the JSON-lines log, one line per step ([`diffsci.utils.JSONLinesLog`][]): a path,
+      `False`, or `None` (default) for `log.jsonl` in `checkpoint_dir` when there is one.
 
     Checked once, before training: `energy_fn` gives one real energy per configuration of shape
     `(n,)` (traced with `jax.eval_shape` on a batch of samples: an energy that returns a vector,
@@ -279,8 +293,6 @@ def van_train(
 
     A [`diffsci.physics.VANResult`][].
     """
-    from diffsci.utils import run_chunked
-
     who = "van_train"
     n = static_int(n, "n", who, minimum=1)
     beta = real_number(beta, "beta", who, minimum=0.0)
@@ -337,7 +349,9 @@ def van_train(
         return run_steps(carry, jnp.asarray(i * chunk, jnp.int32), count)
 
     carry = (params, opt_state)
-    if num_chunks == 1 and checkpoint_dir is None and not progress:
+    result = RESULTS.max_steps_reached
+    stats = {"steps": 1, "rejected": 0, "seconds": float("nan"), "resumed_at": 0}
+    if num_chunks == 1 and checkpoint_dir is None and not progress and not callbacks and not log:
         carry, (betas, f_q) = run_chunk(carry, 0)
     else:
         metadata = {
@@ -353,19 +367,38 @@ def van_train(
             "energy_fn": energy_fn,
             "model": model,
         }
-        carry, (betas, f_q) = run_chunked(
-            run_chunk,
+
+        def chunk_step(carry, i):
+            carry, (betas, f_q) = run_chunk(carry, i)
+            return carry, {"beta": betas, "free_energy": f_q}
+
+        out = drive(
+            chunk_step,
             carry,
-            num_chunks=num_chunks,
+            num_steps=num_chunks,
+            chunked=True,
+            callbacks=callbacks,
             checkpoint_dir=checkpoint_dir,
             metadata=metadata,
+            log=log,
             progress=progress,
             desc="VAN",
-            postfix=lambda c, out: {"F_q": f"{float(out[1][-1]):.6f}"},
+            postfix=lambda c, record: {"F_q": f"{float(record['free_energy'][-1]):.6f}"},
+            caller=who,
         )
+        carry, result, stats = out.state, out.result, out.stats
+        betas = jnp.asarray(out.history["beta"])
+        f_q = jnp.asarray(out.history["free_energy"])
     model = cast(VAN, eqx.combine(carry[0], static))
     estimate = _free_energy(model, energy_fn, beta, key_eval, eval_samples)
-    return VANResult(model=model, beta_schedule=betas, free_energy=f_q, estimate=estimate)
+    return VANResult(
+        model=model,
+        beta_schedule=betas,
+        free_energy=f_q,
+        estimate=estimate,
+        result=result,  # pyright: ignore[reportArgumentType]
+        stats=stats,
+    )
 
 
 @eqx.filter_jit

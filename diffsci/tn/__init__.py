@@ -28,13 +28,13 @@ from ._ctmrg import CTMRGResults as CTMRGResults
 from ._ctmrg import ctmrg as ctmrg
 from ._ctmrg import ctmrg_log_z as ctmrg_log_z
 from ._hotrg import hotrg as hotrg
-from ._ipeps import IPEPSResult as IPEPSResult
 from ._ipeps import double_layer as double_layer
 from ._ipeps import ipeps_energy as ipeps_energy
 from ._ipeps import one_site_rdm as one_site_rdm
-from ._ipeps import optimize_ipeps as optimize_ipeps
 from ._ipeps import symmetrize_c4v as symmetrize_c4v
 from ._ipeps import two_site_rdm as two_site_rdm
+from ._ipeps_optimizer import IPEPSResult as IPEPSResult
+from ._ipeps_optimizer import optimize_ipeps as optimize_ipeps
 from ._ising import ising_log_z as ising_log_z
 from ._models import ising_tensor as ising_tensor
 from ._models import lattice_tensor as lattice_tensor

@@ -13,6 +13,17 @@ from ._checkpoint import load_checkpoint as load_checkpoint
 from ._checkpoint import read_checkpoint_metadata as read_checkpoint_metadata
 from ._checkpoint import read_run_checkpoint_metadata as read_run_checkpoint_metadata
 from ._checkpoint import save_checkpoint as save_checkpoint
+from ._driver import ACCEPT as ACCEPT
+from ._driver import Accept as Accept
+from ._driver import Callback as Callback
+from ._driver import History as History
+from ._driver import JSONLinesLog as JSONLinesLog
+from ._driver import PrintEvery as PrintEvery
+from ._driver import Reject as Reject
+from ._driver import Run as Run
+from ._driver import RunResult as RunResult
+from ._driver import Stop as Stop
+from ._driver import drive as drive
 from ._driver import run_chunked as run_chunked
 from ._progress import ProgressBar as ProgressBar
 from ._sharding import batch_mesh as batch_mesh

@@ -394,6 +394,17 @@ _NOT_ENTRY_POINTS = {
         "read_checkpoint_metadata": "file helper",
         "read_run_checkpoint_metadata": "file helper",
         "run_chunked": "driver of long runs",
+        "drive": "driver of long runs",
+        "ACCEPT": "verdict of an accept hook",
+        "Accept": "verdict of an accept hook",
+        "Reject": "verdict of an accept hook",
+        "Stop": "verdict of an accept hook or stop rule",
+        "Callback": "callback protocol",
+        "History": "record of a run",
+        "Run": "a run in progress (host side)",
+        "RunResult": "result record",
+        "JSONLinesLog": "log file writer",
+        "PrintEvery": "progress printer (a callback)",
     },
 }
 

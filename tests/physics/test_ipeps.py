@@ -397,7 +397,7 @@ def _scripted_steps(monkeypatch, outcomes):
     logic (rejections, stalls) through cases that real landscapes produce only rarely."""
     import optax
 
-    from diffsci.tn import _ipeps
+    from diffsci.tn import _ipeps_optimizer
 
     script = iter(outcomes)
 
@@ -411,7 +411,7 @@ def _scripted_steps(monkeypatch, outcomes):
 
         return optax.lbfgs(), step
 
-    monkeypatch.setattr(_ipeps, "_make_step", fake_make_step)
+    monkeypatch.setattr(_ipeps_optimizer, "_make_step", fake_make_step)
 
 
 def test_optimizer_control_logic(monkeypatch):
@@ -477,18 +477,27 @@ def test_a_resume_of_another_run_is_refused(monkeypatch, tmp_path):
     _scripted_steps(monkeypatch, [(-0.7, -0.8, 1e-7)])
     r = tn.optimize_ipeps(a0, h, 1, steps=3, checkpoint_dir=tmp_path)
     assert r.iterations == 3 and list(r.history) == [-0.5, -0.6, -0.7, -0.8]
-    # a checkpoint of the first format (no start tensor or line search recorded) still resumes
+    # a checkpoint of the earlier single-file layout, and of its first format (no start tensor
+    # or line search recorded), still resumes: written here by hand from the driver's files
     import optax
 
-    like = {"x": a0, "state": optax.lbfgs().init(a0), "history": np.zeros(4), "gnorms": np.zeros(4)}
-    tree, meta = load_checkpoint(path, like=like)
-    for key in ("a0_sha", "max_linesearch_steps"):
-        del meta["run"][key]
-    save_checkpoint(path, tree, meta)
+    state, meta = load_checkpoint(path / "state", like={"x": a0, "opt": optax.lbfgs().init(a0)})
+    old = tmp_path / "old"
+    legacy_run = {
+        k: v for k, v in meta["run"].items() if k not in ("a0_sha", "max_linesearch_steps")
+    }
+    tree = {
+        "x": state["x"],
+        "state": state["opt"],
+        "history": np.asarray(r.history),
+        "gnorms": np.asarray(r.gradient_norms),
+    }
+    legacy_meta = {"run": legacy_run, "iterations": 3, "rejected": 0, "history_length": 4}
+    save_checkpoint(old / "ipeps", tree, legacy_meta)
     # (and a tighter gtol goes on from a converged run)
     _scripted_steps(monkeypatch, [(-0.8, -0.9, 1e-7)])
-    r = tn.optimize_ipeps(a0, h, 1, steps=4, gtol=1e-8, checkpoint_dir=tmp_path)
-    assert r.iterations == 4 and r.history[-1] == -0.9
+    r = tn.optimize_ipeps(a0, h, 1, steps=4, gtol=1e-8, checkpoint_dir=old)
+    assert r.iterations == 4 and list(r.history) == [-0.5, -0.6, -0.7, -0.8, -0.9]
 
 
 def test_failed_derivative_solve_is_reported_not_raised():
@@ -531,3 +540,52 @@ def test_cli_runs_and_resumes(tmp_path, capsys):
     assert abs(fourth[0] - second[-1]) < 1e-10
     with pytest.raises(SystemExit, match="--init must be"):
         main([*args, "--init", "bogus"])
+
+
+def test_the_accept_reject_rule_directly():
+    # optimize_ipeps's rule for the driver, fed records by hand (no optimizer, no monkeypatch)
+    from diffsci.tn._ipeps_optimizer import LBFGSRule
+    from diffsci.utils import ACCEPT, History, Reject, Run, Stop
+
+    def rec(after, g, before=-0.5, failed=False):
+        return {
+            "energy": after,
+            "gradient_norm": g,
+            "energy_before": before,
+            "gradient_norm_before": 1.0,
+            "solve_failed": failed,
+        }
+
+    rule = LBFGSRule(lambda s: ("reset", s), gtol=1e-6, ftol=1e-11)
+    run = Run("x0", 10, History())
+    # the first evaluation becomes row 0; a step down is accepted
+    assert rule(run, "x1", rec(-0.6, 1e-2)) is ACCEPT
+    assert list(run.history["energy"]) == [-0.5]
+    run.history.append(rec(-0.6, 1e-2))
+    run.step, run.state, run.record = 1, "x1", rec(-0.6, 1e-2)
+    # uphill or not finite: rejected (counted), retried from the last state with a fresh memory
+    for bad in (rec(-0.59, 1.0), rec(np.inf, 1.0), rec(-0.7, np.nan)):
+        verdict = rule(run, "x2", bad)
+        assert verdict == Reject(("reset", "x1")) and verdict.counted
+    assert rule.stop(run) is None  # three failures in a row are allowed...
+    assert isinstance(rule(run, "x2", rec(-0.59, 1.0)), Reject)
+    stop = rule.stop(run)  # ...the fourth ends the run
+    assert stop == Stop(RESULTS.ctmrg_failed, stop.message) and "four steps" in stop.message
+    # an accepted step clears the failures; no decrease with a large gradient is retried once
+    # (not counted), a second in a row stops with line_search_failed
+    rule = LBFGSRule(lambda s: ("reset", s), gtol=1e-6, ftol=1e-11)
+    assert rule(run, "x2", rec(-0.6, 1e-2)) == Reject(("reset", "x1"), counted=False)
+    stop = rule(run, "x2", rec(-0.6, 1e-2))
+    assert stop.result == RESULTS.line_search_failed and "kink" in stop.message
+    # the stop rule: energy change below ftol after an accepted step, gradient norm below gtol
+    run.history.append(rec(-0.6 - 1e-12, 1e-3))
+    assert rule.stop(run).message.endswith("< ftol")
+    run.history.append(rec(-0.7, 1e-7))
+    assert rule.stop(run).message.startswith("gradient norm")
+    # a failure at the initial tensor stops at once, saying which solve failed
+    for failed, words in ((False, "CTMRG did not converge"), (True, "linear solve")):
+        run = Run("x0", 10, History())
+        rule = LBFGSRule(lambda s: s, gtol=1e-6, ftol=0.0)
+        stop = rule(run, "x1", rec(np.inf, np.inf, before=np.inf, failed=failed))
+        assert stop.result == RESULTS.ctmrg_failed and words in stop.message
+        assert len(run.history) == 1

@@ -17,11 +17,11 @@ import numpy as np
 
 # (checkpoint path under the folder, the sidecar's progress counter, the run's total)
 KINDS = {
-    "run_chunked": ("state", "next_chunk", 12),
-    "sample": ("state", "next_chunk", 12),
-    "van_train": ("state", "next_chunk", 12),
-    "train_variational": ("state", "next_chunk", 12),
-    "optimize_ipeps": ("ipeps", "iterations", 6),
+    "run_chunked": ("state", "steps", 12),
+    "sample": ("state", "steps", 12),
+    "van_train": ("state", "steps", 12),
+    "train_variational": ("state", "steps", 12),
+    "optimize_ipeps": ("ipeps/state", "steps", 6),
     "ising_sweep": ("sweep", "rows", 8),
 }
 
@@ -146,6 +146,9 @@ def _arrays(result):
 
     if hasattr(result, "seconds"):
         result = eqx.tree_at(lambda r: r.seconds, result, 0.0)
+    if hasattr(result, "stats"):  # the wall time, and where this call resumed, differ
+        stats = {k: result.stats[k] for k in ("steps", "rejected")}
+        result = eqx.tree_at(lambda r: r.stats, result, stats)
     leaves = jax.tree_util.tree_leaves(result)
     leaves = [leaf for leaf in leaves if eqx.is_array_like(leaf) or isinstance(leaf, str)]
     return {f"leaf{i}": np.asarray(leaf) for i, leaf in enumerate(leaves)}

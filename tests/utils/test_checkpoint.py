@@ -258,7 +258,7 @@ def test_interrupted_and_resumed_run_is_bit_identical(tmp_path):
     with pytest.raises(Interrupt):
         run_chunked(flaky, x0, num_chunks=6, checkpoint_dir=tmp_path, metadata={"seed": 3})
     assert calls == [0, 1, 2, 3]
-    assert read_checkpoint_metadata(tmp_path / "state")["next_chunk"] == 4
+    assert read_checkpoint_metadata(tmp_path / "state")["steps"] == 4
 
     calls.clear()
     carry, out = run_chunked(step, x0, num_chunks=6, checkpoint_dir=tmp_path, metadata={"seed": 3})
