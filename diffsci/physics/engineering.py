@@ -14,6 +14,8 @@ from ._lattice import LatticeEngineeringResult as LatticeEngineeringResult
 from ._lattice import SpectrumTarget as SpectrumTarget
 from ._lattice import ThermalDensityTarget as ThermalDensityTarget
 from ._lattice import engineer_lattice as engineer_lattice
+from ._studies import lattice_engineering_problem as lattice_engineering_problem
+from ._studies import stripe_potential as stripe_potential
 
 __all__ = [
     "engineer_tfim_profile",
@@ -25,4 +27,6 @@ __all__ = [
     "DensityTarget",
     "SpectrumTarget",
     "ThermalDensityTarget",
+    "stripe_potential",
+    "lattice_engineering_problem",
 ]

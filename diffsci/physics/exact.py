@@ -19,6 +19,7 @@ from ._onsager import onsager_energy as onsager_energy
 from ._onsager import onsager_log_z as onsager_log_z
 from ._onsager import onsager_specific_heat as onsager_specific_heat
 from ._onsager import yang_magnetization as yang_magnetization
+from ._studies import onsager_curves as onsager_curves
 from ._tfim_exact import TFIMExact as TFIMExact
 from ._tfim_exact import tfim_exact as tfim_exact
 
@@ -38,4 +39,5 @@ __all__ = [
     "HEISENBERG_QMC_ENERGY",
     "HEISENBERG_IPEPS_REFERENCE",
     "published_ipeps_tensor",
+    "onsager_curves",
 ]

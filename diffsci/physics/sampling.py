@@ -23,6 +23,8 @@ from ._stats import autocorrelation_time as autocorrelation_time
 from ._stats import binning_error as binning_error
 from ._stats import effective_sample_size as effective_sample_size
 from ._stats import integrated_autocorr_time as integrated_autocorr_time
+from ._studies import coulomb_sampling_study as coulomb_sampling_study
+from ._studies import ising_sampling_study as ising_sampling_study
 
 __all__ = [
     "sample",
@@ -42,4 +44,6 @@ __all__ = [
     "effective_sample_size",
     "binning_error",
     "BinningResult",
+    "coulomb_sampling_study",
+    "ising_sampling_study",
 ]
