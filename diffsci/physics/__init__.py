@@ -13,6 +13,10 @@
 - `diffsci.physics.dynamics`: the Lorenz and SIR fields, fitting ODE parameters to data, Lyapunov
   exponents.
 
+Each group also holds its *studies*, the computations `python -m diffsci` runs, as library
+functions (`coulomb_ground_state_study`, `ising_rg_thermodynamics`, `ising_sampling_study`,
+`flow_study`, ...); `diffsci.plot` draws their results.
+
 Every name is also importable from `diffsci.physics` itself (the flat namespace of earlier
 releases, kept for one release): `from diffsci.physics.exact import onsager_log_z` and
 `from diffsci.physics import onsager_log_z` give the same function.

@@ -1,5 +1,6 @@
 """Dynamical systems and fitting their parameters to data through `diffsci.ode`: the Lorenz and
-SIR fields, the inverse problems, and the largest Lyapunov exponent.
+SIR fields, the inverse problems, and the largest Lyapunov exponent; the helpers the fits share
+(`LORENZ_CLASSIC`, `polynomial_potential`, `pendulum_potential`, `solve_sir`).
 
 Each name is also `diffsci.physics.<name>` (the flat namespace of earlier releases, kept for
 one release); new code imports from here.

@@ -1,5 +1,6 @@
 """Hamiltonian engineering: the parameters of a Hamiltonian that give a target spectrum, density
-or correlation profile, by gradient descent through the eigensolvers.
+or correlation profile, by gradient descent through the eigensolvers; the preset problems on a
+tight-binding lattice (`lattice_engineering_problem`, `stripe_potential`).
 
 Each name is also `diffsci.physics.<name>` (the flat namespace of earlier releases, kept for
 one release); new code imports from here.

@@ -1,6 +1,7 @@
 """Exact and published references: Onsager's and Yang's closed forms, Kaufman's finite lattice,
 exact enumeration of small Ising systems, the free-fermion transverse-field Ising chain, and
-published constants (each with its citation).
+published constants (each with its citation); `onsager_curves` tabulates Onsager's ln Z,
+energy and specific heat at given temperatures.
 
 Each name is also `diffsci.physics.<name>` (the flat namespace of earlier releases, kept for
 one release); new code imports from here.

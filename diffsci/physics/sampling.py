@@ -1,6 +1,8 @@
 """Markov-chain Monte Carlo: the samplers, the chunked and resumable driver `sample`,
 latent-space HMC through a flow, and the statistics of a chain (autocorrelation times, binning
-error bars, effective sample size).
+error bars, effective sample size); and the studies built on them: HMC of the Coulomb gas
+(`coulomb_sampling_study`) and Metropolis against Wolff on the Ising model
+(`ising_sampling_study`).
 
 Each name is also `diffsci.physics.<name>` (the flat namespace of earlier releases, kept for
 one release); new code imports from here.

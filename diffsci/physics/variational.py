@@ -1,6 +1,9 @@
 """Variational solvers: autoregressive networks for the Ising free energy, Coulomb gas ground
 states from many starts, and iPEPS ground states of the Heisenberg and transverse-field Ising
-models.
+models; and the studies built on them: the Coulomb gas ground state with its checks
+(`coulomb_ground_state_study`, `coulomb_shells`), the thermodynamics of the 2D Ising model as
+derivatives through a tensor-network RG (`ising_rg_thermodynamics`), and Monge-Ampère flows on
+targets with a known ln Z (`flow_target`, `flow_study`, `flow_study_report`, `FLOW_TARGETS`).
 
 Each name is also `diffsci.physics.<name>` (the flat namespace of earlier releases, kept for
 one release); new code imports from here.
