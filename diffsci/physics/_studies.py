@@ -124,9 +124,15 @@ def coulomb_ground_state_study(
     return gs
 
 
-def _run_tag(params: dict) -> str:
-    """The name of a run's checkpoint folder: a hash of its settings."""
-    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
+def _run_folder(root, prefix: str, params: dict):
+    """`<root>/<prefix>-<hash of the run's settings>`, the checkpoint folder of a run (`None`
+    without a root)."""
+    if root is None:
+        return None
+    from pathlib import Path
+
+    tag = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
+    return Path(root) / f"{prefix}-{tag}"
 
 
 def coulomb_sampling_study(
@@ -209,22 +215,18 @@ def coulomb_sampling_study(
     sampler = HMC(coulomb_energy, beta, step_size, leapfrog_steps)
     key_init, key_run = jax.random.split(jax.random.key(seed + 1))
     x0 = x_gs + jax.random.normal(key_init, (chains, n, dim)) / np.sqrt(beta * lam_max)
-    checkpoint_dir = None
-    if checkpoint_root is not None:
-        params = dict(
-            n=n,
-            dim=dim,
-            beta=beta,
-            chains=chains,
-            steps=steps,
-            seed=seed,
-            chunk=chunk_steps,
-            leapfrog=leapfrog_steps,
-            step=step_size,
-        )
-        from pathlib import Path
-
-        checkpoint_dir = Path(checkpoint_root) / f"hmc-{_run_tag(params)}"
+    settings = dict(
+        n=n,
+        dim=dim,
+        beta=beta,
+        chains=chains,
+        steps=steps,
+        seed=seed,
+        chunk=chunk_steps,
+        leapfrog=leapfrog_steps,
+        step=step_size,
+    )
+    checkpoint_dir = _run_folder(checkpoint_root, "hmc", settings)
     log(
         f"HMC at beta={beta}: {chains} chains x {steps} trajectories of {leapfrog_steps} "
         f"leapfrog steps of {step_size:.4g}"
@@ -494,20 +496,16 @@ def ising_sampling_study(
             sampler = IsingMetropolis(couplings, beta)
         else:
             sampler = Wolff(length, beta)
-        checkpoint_dir = None
-        if checkpoint_root is not None:
-            params = dict(
-                sampler=name,
-                length=length,
-                beta=beta,
-                chains=chains,
-                steps=steps,
-                chunk=chunk_steps,
-                seed=seed,
-            )
-            from pathlib import Path
-
-            checkpoint_dir = Path(checkpoint_root) / f"{name}-{_run_tag(params)}"
+        settings = dict(
+            sampler=name,
+            length=length,
+            beta=beta,
+            chains=chains,
+            steps=steps,
+            chunk=chunk_steps,
+            seed=seed,
+        )
+        checkpoint_dir = _run_folder(checkpoint_root, name, settings)
         t0 = time.perf_counter()
         result = sample(
             sampler,
