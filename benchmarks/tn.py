@@ -42,7 +42,6 @@ jax.config.update("jax_enable_x64", True)
 
 import diffsci.physics as physics  # noqa: E402
 import diffsci.tn as tn  # noqa: E402
-import diffsci.tn._trg as trg_module  # noqa: E402
 
 STEPS = 30
 
@@ -88,20 +87,11 @@ def measure(method, chi, repeats, fd_check):
 def stock_trg_gradient(chi):
     """d lnZ/d beta at T_c through the same TRG with jnp.linalg.svd (JAX's own rule)."""
 
-    def stock_svd(a, full_matrices=False):
-        return jnp.linalg.svd(a, full_matrices=False)
+    def log_z(b):
+        return tn.trg(tn.ising_tensor(b), chi, STEPS, svd="jax")
 
-    def stock_truncated(a, k):
-        u, s, vh = jnp.linalg.svd(a, full_matrices=False)
-        return u[:, :k], s[:k], vh[:k]
-
-    saved = trg_module.svd, trg_module.truncated_svd
-    trg_module.svd, trg_module.truncated_svd = stock_svd, stock_truncated
-    try:
-        grad = jax.jit(jax.grad(lambda b: tn.ising_log_z(b, chi=chi, method="trg")))
-        return float(grad(physics.ISING_BETA_C))
-    finally:
-        trg_module.svd, trg_module.truncated_svd = saved
+    grad = jax.jit(jax.grad(log_z))
+    return float(grad(physics.ISING_BETA_C))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,19 +112,18 @@ def _ipeps_tensors(bond_dim):
     return a, tn.symmetrize_c4v(point)
 
 
+def _normalized(a):
+    """`a` over its Frobenius norm (as ipeps_energy normalizes the site tensor)."""
+    return a / jnp.sqrt(jnp.sum(a * a))
+
+
 def _unrolled_energy(a, h, chi, steps):
     """The same energy with the environment from `steps` plain CTMRG steps (no fixed-point rule:
     jax.grad differentiates through every iteration, the stock approach)."""
-    import diffsci.tn._ctmrg as ctm
-    import diffsci.tn._ipeps as ip
-
-    a = ip._normalized(tn.symmetrize_c4v(a))
-    dl = tn.double_layer(a)
-    rtol = ctm.CTMRG_MULTIPLET_RTOL  # the same multiplet-aware truncation as ctmrg's default
-    corner, edge = ctm._initial_env(dl, chi, rtol)
-    for _ in range(steps):
-        corner, edge, _ = ctm._step(dl, corner, edge, chi, rtol)
-    rho = tn.two_site_rdm(a, ctm.CTMRGEnv(corner, edge))
+    a = _normalized(tn.symmetrize_c4v(a))
+    # the same start and multiplet-aware truncation as ctmrg's defaults
+    env = tn.ctmrg_unrolled(tn.double_layer(a), chi, steps)
+    rho = tn.two_site_rdm(a, env)
     return 2.0 * jnp.einsum("abcd,cdab->", rho, h.reshape(rho.shape))
 
 
@@ -149,8 +138,6 @@ def _median_time(f, *args, repeats):
 
 
 def measure_ipeps(bond_dim, chi, repeats):
-    import diffsci.tn._ipeps as ip
-
     h = physics.heisenberg_bond()
     ref_state, a = _ipeps_tensors(bond_dim)
     tol = 1e-12  # tight, so that finite differences of the energy resolve the derivative
@@ -183,7 +170,7 @@ def measure_ipeps(bond_dim, chi, repeats):
     fd = (float(f(a + step * v)) - float(f(a - step * v))) / (2 * step)
     ad = float(jnp.sum(g * v))
     # unrolled: as many plain steps as the fixed-point forward needed to converge, plus one
-    an = ip._normalized(a)
+    an = _normalized(a)
     steps = int(tn.ctmrg(tn.double_layer(an), chi, tol=tol).steps) + 1
     unrolled = jax.jit(jax.value_and_grad(lambda x: _unrolled_energy(x, h, chi, steps)))
     t_un = _median_time(unrolled, a, repeats=repeats)

@@ -11,9 +11,12 @@ Same computation as `python -m diffsci coulomb` (it calls the same functions).
 """
 
 import argparse
+import pathlib
 
-from diffsci.cli._cmd_coulomb import ground_state_study, sampling_study
-from diffsci.cli._common import enable_x64, output_dir
+import jax
+
+import diffsci.physics as dp
+from diffsci import plot
 
 
 def main():
@@ -24,14 +27,22 @@ def main():
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--out", default="runs/coulomb")
     args = parser.parse_args()
-    enable_x64()
-    out = output_dir(args.out)
+    jax.config.update("jax_enable_x64", True)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
 
     # 1. ground state: BFGS from 32 random starts in parallel, the lowest kept
-    gs = ground_state_study(args.n, args.dim, starts=32, out=out)
+    gs = dp.coulomb_ground_state_study(args.n, args.dim, starts=32)
+    print(f"  figure: {plot.coulomb_ground_state(gs, out / 'coulomb_ground_state.png')}")
 
     # 2. finite temperature: HMC (leapfrog of diffsci.ode) from the ground state
-    _, energy, virial = sampling_study(gs, beta=args.beta, steps=args.steps, out=out)
+    result, energy, virial = dp.coulomb_sampling_study(
+        gs, beta=args.beta, steps=args.steps, checkpoint_root=out / "checkpoints"
+    )
+    path = plot.coulomb_sampling(
+        gs, result, beta=args.beta, burn_in=200, path=out / "coulomb_hmc.png"
+    )
+    print(f"  figure: {path}")
     print(f"\nE(beta={args.beta}) = {float(energy.mean):.5f} +- {float(energy.error):.5f}")
 
 

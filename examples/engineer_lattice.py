@@ -14,11 +14,9 @@ Run: python examples/engineer_lattice.py [--target density|spectrum|thermal] [--
 runs/engineer-lattice/engineer_lattice_<target>.png.
 """
 
-import argparse
+import sys
 
-from diffsci.cli._engineer_lattice import add_arguments, run
+from diffsci.cli import main
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    raise SystemExit(run(parser.parse_args()))
+    raise SystemExit(main(["engineer", "lattice", *sys.argv[1:]]))

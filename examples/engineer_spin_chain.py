@@ -11,11 +11,9 @@ Run: python examples/engineer_spin_chain.py [--sites 16] [--steps 60]
 (the same as `python -m diffsci engineer chain`). Writes runs/engineer-chain/engineer_chain.png.
 """
 
-import argparse
+import sys
 
-from diffsci.cli._engineer_chain import add_arguments, run
+from diffsci.cli import main
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    raise SystemExit(run(parser.parse_args()))
+    raise SystemExit(main(["engineer", "chain", *sys.argv[1:]]))

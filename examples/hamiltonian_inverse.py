@@ -13,7 +13,7 @@ Run: `python examples/hamiltonian_inverse.py`, or `python -m diffsci ode hamilto
 import jax
 import jax.numpy as jnp
 
-from diffsci.physics import _dynamics as dyn
+from diffsci.physics import dynamics as dyn
 
 jax.config.update("jax_enable_x64", True)
 

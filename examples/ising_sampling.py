@@ -10,22 +10,36 @@ Same computation as `python -m diffsci sample-ising`; interrupt it and run it ag
 """
 
 import argparse
+import pathlib
 
-from diffsci.cli._cmd_sample_ising import BETA_C, ising_sampling_study
-from diffsci.cli._common import enable_x64, output_dir
+import jax
+
+from diffsci import plot
+from diffsci.physics import ISING_BETA_C, ising_sampling_study
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--length", type=int, default=4)
-    parser.add_argument("--beta", type=float, default=BETA_C)
+    parser.add_argument("--beta", type=float, default=ISING_BETA_C)
     parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--out", default="runs/sample-ising")
     args = parser.parse_args()
-    enable_x64()
+    jax.config.update("jax_enable_x64", True)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     results, exact = ising_sampling_study(
-        args.length, args.beta, steps=args.steps, out=output_dir(args.out)
+        args.length, args.beta, steps=args.steps, checkpoint_root=out / "checkpoints"
     )
+    path = plot.ising_sampling(
+        results,
+        length=args.length,
+        beta=args.beta,
+        burn_in=200,
+        exact_energy=exact,
+        path=out / "ising_sampling.png",
+    )
+    print(f"figure: {path}")
     for name, (_, stats, tau) in results.items():
         print(
             f"{name}: E/N = {float(stats.mean):.5f} +- {float(stats.error):.5f}, "

@@ -28,13 +28,14 @@ Run:  python examples/latent_hmc.py [narrow|ising] [--train-steps N --mc-steps N
 
 import argparse
 import math
+import pathlib
 import time
 
+import jax
 import numpy as np
 
-from diffsci.cli._common import enable_x64, output_dir, pyplot
-
-BETA_C = 0.5 * math.log(1 + math.sqrt(2))
+from diffsci.physics import ISING_BETA_C
+from diffsci.plot import pyplot
 
 
 def ar1_tau(eps, num_steps, sigma):
@@ -78,7 +79,7 @@ def narrow_target(key):
     }
 
 
-def ising_target(key, length=4, beta=BETA_C):
+def ising_target(key, length=4, beta=ISING_BETA_C):
     import jax.numpy as jnp
 
     import diffsci.flows as df
@@ -132,14 +133,15 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/latent-hmc")
     args = parser.parse_args()
-    enable_x64()
+    jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
     import jax.random as jr
 
     import diffsci.flows as df
     import diffsci.physics as dp
 
-    out = output_dir(args.out)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     k_flow, k_train, k_z0, k_lat, k_phys, k_x0 = jr.split(jr.key(args.seed), 6)
     target = (narrow_target if args.target == "narrow" else ising_target)(k_flow)
     mc = target["mc"]

@@ -15,7 +15,7 @@ Run: `python examples/lorenz.py` (about a minute on one core), or
 import jax
 import jax.numpy as jnp
 
-from diffsci.physics import _dynamics as dyn
+from diffsci.physics import dynamics as dyn
 
 jax.config.update("jax_enable_x64", True)
 

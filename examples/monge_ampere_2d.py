@@ -11,21 +11,26 @@ Run:  python examples/monge_ampere_2d.py [ring|mixture|gaussian] [--steps 400] [
 """
 
 import argparse
+import pathlib
 
-from diffsci.cli._cmd_flow import TARGETS, flow_study, plot_study, report
-from diffsci.cli._common import enable_x64, output_dir
+import jax
+
+from diffsci import plot
+from diffsci.physics import FLOW_TARGETS, flow_study, flow_study_report
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("target", nargs="?", choices=TARGETS, default="ring")
+    parser.add_argument("target", nargs="?", choices=FLOW_TARGETS, default="ring")
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--out", default="runs/flow")
     args = parser.parse_args()
-    enable_x64()
+    jax.config.update("jax_enable_x64", True)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     study = flow_study(args.target, steps=args.steps)
-    print(report(study))
-    for path in plot_study(study, output_dir(args.out)):
+    print(flow_study_report(study))
+    for path in plot.flow_study(study, out):
         print(f"figure: {path}")
 
 

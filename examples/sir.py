@@ -8,7 +8,7 @@ Run: `python examples/sir.py`, or `python -m diffsci ode sir --out DIR` for a fi
 import jax
 import jax.numpy as jnp
 
-from diffsci.physics import _dynamics as dyn
+from diffsci.physics import dynamics as dyn
 
 jax.config.update("jax_enable_x64", True)
 

@@ -9,7 +9,6 @@ Run:  python examples/van_free_energy.py [--steps 1000]
 """
 
 import argparse
-import math
 
 import jax
 
@@ -23,7 +22,7 @@ def main():
     jax.config.update("jax_enable_x64", True)
 
     couplings = dp.square_lattice_couplings(4)
-    beta = 0.5 * math.log(1 + math.sqrt(2))
+    beta = dp.ISING_BETA_C
     exact = -float(dp.ising_exact(couplings, beta)) / beta
 
     result = dp.van_train(

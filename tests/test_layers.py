@@ -46,6 +46,7 @@ LAYERS = {
     "flows": 2,
     "physics": 3,
     "cli": 4,
+    "plot": 4,  # the figures, drawn from the library's records: the command line draws through it
     "__main__": 4,
 }
 INTERNAL = "_internal"
@@ -357,14 +358,55 @@ def _package_files() -> dict[str, str]:
     }
 
 
+# Examples and benchmarks show how to use diffsci, so they take only its public names: no private
+# module (`diffsci.tn._trg`), no private name (`ip._normalized`), whether imported or read.
+SCRIPTS = ("examples", "benchmarks")
+
+
+def check_scripts(scripts: dict[str, str], package: dict[str, str]) -> list[Violation]:
+    """Every private diffsci name that the scripts (path relative to the repository root, to its
+    source text) import or read; `package` is diffsci's files, as for `check`, to tell its
+    modules from the names they define."""
+    modules = {_module_name(p) for p in package}
+    violations = []
+    for path, text in sorted(scripts.items()):
+        walker = _Walker(_module_name(path), False, modules, path)
+        walker.visit(ast.parse(text, filename=path))
+        reads = [(imp.line, imp.target, "imports") for imp in walker.imports]
+        # an attribute of a private module is reported with that module's import
+        reads += [
+            (line, dotted, "reads")
+            for line, bound, dotted in walker.attributes
+            if not any(map(_is_private, bound.split(".")[1:]))
+        ]
+        for line, target, verb in reads:
+            private = [part for part in target.split(".")[1:] if _is_private(part)]
+            if private:
+                violations.append(
+                    Violation(
+                        "private",
+                        path,
+                        line,
+                        f"`{path}` {verb} `{target}`, private (`{private[0]}`): examples and "
+                        "benchmarks use only public names (export what they need, with a "
+                        "docstring and a bad-input row)",
+                    )
+                )
+    return violations
+
+
+def _script_files() -> dict[str, str]:
+    base = ROOT.parent
+    return {
+        p.relative_to(base).as_posix(): p.read_text(encoding="utf-8")
+        for folder in SCRIPTS
+        for p in sorted((base / folder).glob("*.py"))
+    }
+
+
 # Private names the command line still takes from physics, each until the work that removes it:
 # (file, private module) -> why it is allowed for now. An entry that no longer matches fails.
 PENDING = {
-    (
-        "diffsci/cli/_cmd_ode.py",
-        "diffsci.physics._dynamics",
-    ): "the ODE fits' helpers (potentials, the SIR trajectory) become public with the physics "
-    "groups (issue 16, items 4 and 5)",
     (
         "diffsci/cli/_cmd_ipeps.py",
         "diffsci.physics._ipeps",
@@ -388,6 +430,16 @@ def test_layers_hold():
             violations.append(v)
     assert not violations, "the layers of diffsci are broken:\n" + "\n".join(map(str, violations))
     assert used == set(PENDING), f"stale PENDING entries: {sorted(set(PENDING) - used)}"
+
+
+def test_examples_and_benchmarks_use_only_public_names():
+    scripts = _script_files()
+    assert any(p.startswith("examples/") for p in scripts)
+    assert any(p.startswith("benchmarks/") for p in scripts)
+    violations = check_scripts(scripts, _package_files())
+    assert not violations, "examples or benchmarks take private names:\n" + "\n".join(
+        map(str, violations)
+    )
 
 
 def test_every_subpackage_has_a_layer():
@@ -545,3 +597,40 @@ def test_layers_follow_the_design(layers):
         assert layers["testing"] < layers[primitive] < layers["physics"] < layers["cli"]
         assert layers["utils"] < layers[primitive]
     assert layers[INTERNAL] == min(layers.values())
+
+
+def test_script_checker_catches_private_names():
+    package = _fake(
+        {
+            "tn": "from ._trg import trg as trg\n",
+            "tn/_trg": "def trg():\n    pass\nsvd = None\n",
+            "physics": "from . import dynamics as dynamics\n",
+            "physics/dynamics": "from ._dynamics import lorenz as lorenz\n",
+            "physics/_dynamics": "def lorenz():\n    pass\ndef _helper():\n    pass\n",
+            "cli/_common": "def output_dir():\n    pass\n",
+        }
+    )
+    clean = {
+        "examples/ok.py": "import diffsci.tn as tn\nfrom diffsci.physics import dynamics as dyn\n"
+        "import numpy as _np\nx = tn.trg, dyn.lorenz, _np.zeros\n",
+    }
+    assert check_scripts(clean, package) == []
+    scripts = {
+        "benchmarks/tn.py": "import diffsci.tn._trg as trg_module\n"
+        "trg_module.svd = None\n"  # reported with the import, not again
+        "def f():\n    from diffsci.physics import _dynamics\n",
+        "examples/a.py": "from diffsci.cli._common import output_dir\n"
+        "from diffsci.physics import dynamics as dyn\n"
+        "y = dyn._helper\n"
+        "import importlib\nm = importlib.import_module('diffsci.tn._trg')\n",
+    }
+    found = check_scripts(scripts, package)
+    assert sorted((v.rule, v.path, v.line) for v in found) == [
+        ("private", "benchmarks/tn.py", 1),
+        ("private", "benchmarks/tn.py", 4),
+        ("private", "examples/a.py", 1),
+        ("private", "examples/a.py", 3),
+        ("private", "examples/a.py", 5),
+    ]
+    message = str(next(v for v in found if v.line == 3))
+    assert "reads `diffsci.physics.dynamics._helper`, private (`_helper`)" in message

@@ -13,7 +13,7 @@ import argparse
 import shutil
 import sys
 
-from ._common import add_output_argument, enable_x64, output_dir, pyplot
+from ._common import add_output_argument, enable_x64, output_dir
 
 NAME = "ipeps"
 HELP = (
@@ -103,27 +103,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_output_argument(parser, "runs/ipeps")
 
 
-def plot(history, *, reference, qmc, title, path):
-    """Energy above the reference (log scale) against the L-BFGS iteration."""
-    import numpy as np
-
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
-    it = np.arange(len(history))
-    ref = reference if reference is not None else min(history)
-    gap = np.maximum(np.asarray(history) - ref, 1e-16)
-    label = "E - published iPEPS (same D)" if reference is not None else "E - best E"
-    ax.semilogy(it, gap, "o-", ms=3, color="C3", label=label)
-    if qmc is not None:
-        ax.semilogy(it, np.asarray(history) - qmc, "-", color="C0", label="E - QMC (Sandvik 1997)")
-    ax.set_xlabel("L-BFGS iteration")
-    ax.set_ylabel("energy per site above reference")
-    ax.legend(fontsize=8)
-    ax.set_title(title, fontsize=10)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-
-
 def _heisenberg_start(args, chi, key, out):
     """The initial tensor of the Heisenberg run from --init (see add_arguments), built by the
     library's `heisenberg_start` (the `init` of `heisenberg_ipeps`)."""
@@ -182,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
 
     import diffsci.physics as physics
     import diffsci.tn as tn
+    from diffsci import plot
     from diffsci.utils import RESULTS, result_name
 
     if args.d < 1:
@@ -257,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
     np.savetxt(out / "history.csv", result.history, header="energy per site", comments="")
     np.save(out / "tensor.npy", np.asarray(result.tensor))
     figure = out / "ipeps.png"
-    plot(
+    plot.ipeps_history(
         result.history,
         reference=reference,
         qmc=qmc,

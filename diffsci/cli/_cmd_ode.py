@@ -7,15 +7,15 @@ its solver, with progress, and write a figure.
   O(1)-memory reversible adjoint;
 - ``sir``: fit the infection and recovery rates of an SIR epidemic to a noisy curve.
 
-The problems and the fitting loop live in ``diffsci.physics._dynamics`` (shared with
-``examples/``).
+The problems and the fitting loop are ``diffsci.physics.dynamics`` (shared with ``examples/``),
+the figures ``diffsci.plot``.
 """
 
 from __future__ import annotations
 
 import time
 
-from diffsci.cli._common import add_output_argument, enable_x64, output_dir, pyplot
+from diffsci.cli._common import add_output_argument, enable_x64, output_dir
 
 NAME = "ode"
 HELP = "fit ODE models (Lorenz, Hamiltonian potential, SIR) through exact reversible adjoints"
@@ -58,12 +58,12 @@ def _report(name):
     return report
 
 
-def _run_lorenz(args, plt, out):
+def _run_lorenz(args, path):
     import jax.numpy as jnp
     import numpy as np
 
-    from diffsci import ode
-    from diffsci.physics import _dynamics as dyn
+    from diffsci import ode, plot
+    from diffsci.physics import dynamics as dyn
 
     iterations = args.iterations or (3 if args.quick else 300)
     ts, observed, loss = dyn.lorenz_fit_problem(t_end=1.0)
@@ -101,22 +101,16 @@ def _run_lorenz(args, plt, out):
         adjoint=ode.DirectAdjoint(),
         dt0=0.01,
     )
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    axes[0].plot(observed[:, 0], observed[:, 2], "o", ms=3, label="observed")
-    axes[0].plot(fitted[:, 0], fitted[:, 2], "-", label="fitted")
-    axes[0].set(xlabel="x", ylabel="z", title=f"Lorenz fit, $\\lambda_1$ = {lam:.3f}")
-    axes[0].legend()
-    axes[1].semilogy(np.asarray(fit.losses))
-    axes[1].set(xlabel="iteration", ylabel="loss", title="mean squared error")
-    return fig
+    plot.lorenz_fit(observed, fitted, fit.losses, lyapunov=lam, path=path)
 
 
-def _run_hamiltonian(args, plt, out):
+def _run_hamiltonian(args, path):
     import jax
     import jax.numpy as jnp
     import numpy as np
 
-    from diffsci.physics import _dynamics as dyn
+    from diffsci import plot
+    from diffsci.physics import dynamics as dyn
 
     iterations = args.iterations or (3 if args.quick else 300)
     ts, observed, loss, theta0 = dyn.hamiltonian_inverse_problem()
@@ -135,22 +129,15 @@ def _run_hamiltonian(args, plt, out):
     q = jnp.linspace(-2.0, 2.0, 201)
     learned = jax.vmap(dyn.polynomial_potential, in_axes=(0, None))(q, fit.params)
     guess = jax.vmap(dyn.polynomial_potential, in_axes=(0, None))(q, theta0)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    axes[0].plot(q, dyn.pendulum_potential(q), "k-", label="true $1 - \\cos q$")
-    axes[0].plot(q, guess, ":", label="initial (harmonic)")
-    axes[0].plot(q, learned, "--", label="learned")
-    axes[0].set(xlabel="q", ylabel="V(q)", title="potential from trajectories (leapfrog adjoint)")
-    axes[0].legend()
-    axes[1].semilogy(np.asarray(fit.losses))
-    axes[1].set(xlabel="iteration", ylabel="loss", title="trajectory misfit")
-    return fig
+    plot.hamiltonian_fit(q, dyn.pendulum_potential(q), guess, learned, fit.losses, path=path)
 
 
-def _run_sir(args, plt, out):
+def _run_sir(args, path):
     import jax.numpy as jnp
     import numpy as np
 
-    from diffsci.physics import _dynamics as dyn
+    from diffsci import plot
+    from diffsci.physics import dynamics as dyn
 
     iterations = args.iterations or (3 if args.quick else 300)
     ts, noisy, loss, truth = dyn.sir_fit_problem()
@@ -167,26 +154,14 @@ def _run_sir(args, plt, out):
     print(f"fitted beta = {beta:.4f}, gamma = {gamma:.4f} (true 0.5, 0.1)")
     fine = np.linspace(ts[0], ts[-1], 401)
     curve = dyn.solve_sir(fit.params, fine)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    axes[0].plot(ts, noisy, "o", ms=3, label="noisy I(t)")
-    axes[0].plot(fine, curve[:, 1], "-", label=f"fit: beta={beta:.3f}, gamma={gamma:.3f}")
-    axes[0].plot(fine, curve[:, 0], ":", label="S(t)")
-    axes[0].set(xlabel="day", ylabel="fraction", title="SIR fit")
-    axes[0].legend()
-    axes[1].semilogy(np.asarray(fit.losses))
-    axes[1].set(xlabel="iteration", ylabel="loss", title="mean squared error")
-    return fig
+    plot.sir_fit(ts, noisy, fine, curve, fit.losses, beta=beta, gamma=gamma, path=path)
 
 
 def run(args):
     enable_x64()
     out = output_dir(args.out)
-    plt = pyplot()
     runner = {"lorenz": _run_lorenz, "hamiltonian": _run_hamiltonian, "sir": _run_sir}
-    fig = runner[args.system](args, plt, out)
-    fig.tight_layout()
     path = out / f"ode_{args.system}.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    runner[args.system](args, path)
     print(f"wrote {path}")
     return 0

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 
-from diffsci.cli._common import add_output_argument, enable_x64, output_dir, pyplot
+from diffsci.cli._common import add_output_argument, enable_x64, output_dir
 
 NAME = "van"
 HELP = "variational autoregressive network: F_q of a 2D Ising model or an SK spin glass vs exact"
@@ -57,15 +56,15 @@ def add_arguments(parser):
 def run(args) -> int:
     enable_x64()
     import jax
-    import numpy as np
 
     import diffsci.physics as dp
+    from diffsci import plot
 
     out = output_dir(args.out)
     if args.model == "ising":
         n = args.length**2
         couplings = dp.square_lattice_couplings(args.length)
-        beta = 0.5 * math.log(1 + math.sqrt(2)) if args.beta is None else args.beta
+        beta = dp.ISING_BETA_C if args.beta is None else args.beta
         label = f"{args.length}x{args.length} Ising"
     else:
         n = args.n
@@ -113,21 +112,8 @@ def run(args) -> int:
             f"  relative error of F_q: {(float(est.variational) - exact) / abs(exact):.2e}, "
             f"of F_IS: {(float(est.importance) - exact) / abs(exact):.2e}"
         )
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    f = np.asarray(result.free_energy)
-    steps = np.arange(1, len(f) + 1)
-    ax.plot(steps, f, lw=0.8, label=r"$F_q$ at $\beta_t$ (training batch)")
-    if exact is not None:
-        ax.axhline(exact, color="k", ls="--", label="exact $F$")
-        lo, hi = exact - 0.05 * abs(exact), exact + 0.3 * abs(exact)
-        ax.set_ylim(lo, hi)
-    ax.set_xlabel("step")
-    ax.set_ylabel("free energy")
-    ax.set_title(f"VAN, {label}, beta={beta:.4f}")
-    ax.legend()
-    path = out / "van_training.png"
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    path = plot.van_training(
+        result.free_energy, exact=exact, label=label, beta=beta, path=out / "van_training.png"
+    )
     print(f"figure: {path}")
     return 0

@@ -1,9 +1,8 @@
-"""Helpers shared by the subcommands: float64, output folder, figures."""
+"""Helpers shared by the subcommands: float64, the output folder. (Figures: `diffsci.plot`.)"""
 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 
@@ -25,14 +24,3 @@ def output_dir(path: str) -> Path:
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def pyplot():
-    """Matplotlib's pyplot with a non-interactive backend (no display needed)."""
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from ._common import add_output_argument, enable_x64, output_dir, pyplot
+from ._common import add_output_argument, enable_x64, output_dir
 
 HELP = "fit the couplings of a 2^L-state spin chain so its ground state has a target profile"
 
@@ -43,6 +43,7 @@ def run(args) -> int:
     enable_x64()
     import numpy as np
 
+    from diffsci import plot
     from diffsci.physics import engineer_tfim_profile, target_profile
 
     out = output_dir(args.out)
@@ -66,38 +67,6 @@ def run(args) -> int:
     print(f"done in {elapsed:.1f} s: final loss {loss:.3e}, max |deviation| {dev:.3e}")
     print("J_b:", np.array2string(np.asarray(result.couplings), precision=3))
     print("h_i:", np.array2string(np.asarray(result.fields), precision=3))
-    path = out / "engineer_chain.png"
-    plot_engineering(result, path, pyplot())
+    path = plot.chain_engineering(result, out / "engineer_chain.png")
     print(f"figure: {path}")
     return 0
-
-
-def plot_engineering(result, path, plt) -> None:
-    """Write a figure of a `diffsci.physics.ChainEngineeringResult`: the couplings, the achieved
-    vs target profile and the loss."""
-    import numpy as np
-
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    L = result.fields.shape[0]
-    nb = result.couplings.shape[0]
-    ax = axes[0]
-    ax.plot(np.arange(nb) + 0.5, result.couplings, "o-", label="$J_b$ (bond b, b+1)")
-    ax.plot(np.arange(L), result.fields, "s-", label="$h_i$")
-    ax.set_xlabel("site")
-    ax.set_title("engineered couplings")
-    ax.legend()
-    ax = axes[1]
-    ax.plot(np.arange(L), result.target, "k--", label="target")
-    ax.plot(np.arange(L), result.profile, "o", label="achieved")
-    ax.set_xlabel("site i")
-    ax.set_ylabel(r"$\langle\sigma^x_i\rangle$")
-    ax.set_title(f"ground-state profile, L = {L}")
-    ax.legend()
-    ax = axes[2]
-    ax.semilogy(np.asarray(result.losses))
-    ax.set_xlabel("Adam step")
-    ax.set_ylabel("loss")
-    ax.set_title("mean squared deviation")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

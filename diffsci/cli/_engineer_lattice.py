@@ -9,14 +9,16 @@ gauge-invariant target is met, with gradients through the degeneracy-safe ``diff
   optimum sits on a degeneracy;
 - ``thermal``: the thermal one-particle density at inverse temperature beta (``expmh``).
 
-The solver is ``diffsci.physics.engineer_lattice``; ``examples/engineer_lattice.py`` runs this.
+The problems are ``diffsci.physics.lattice_engineering_problem``, the solver
+``diffsci.physics.engineer_lattice``, the figure ``diffsci.plot.lattice_engineering``;
+``examples/engineer_lattice.py`` runs this.
 """
 
 from __future__ import annotations
 
 import time
 
-from ._common import add_output_argument, enable_x64, output_dir, pyplot
+from ._common import add_output_argument, enable_x64, output_dir
 
 HELP = "fit the potentials of a tight-binding lattice so a gauge-invariant target is met"
 
@@ -49,40 +51,6 @@ def add_arguments(parser):
     parser.add_argument("--print-every", type=int, default=50, help="progress every N steps")
     parser.add_argument("--seed", type=int, default=0, help="seed of the spectrum start point")
     add_output_argument(parser, "runs/engineer-lattice")
-
-
-def reference_potential(lattice, amplitude: float = 0.6):
-    """A stripe potential amplitude * cos(2 pi x / L) + amplitude/2 * cos(2 pi y / L)."""
-    import numpy as np
-
-    length, width = lattice.shape
-    x, y = np.divmod(np.arange(lattice.num_sites), width)
-    return amplitude * np.cos(2 * np.pi * x / length) + 0.5 * amplitude * np.cos(
-        2 * np.pi * y / width
-    )
-
-
-def build_problem(name: str, size: int, particles: int, beta: float, seed: int):
-    """The lattice, the target, the parameters to fit and the start point of a preset."""
-    import numpy as np
-
-    from diffsci.physics import DensityTarget, SpectrumTarget, ThermalDensityTarget, square_lattice
-
-    lattice = square_lattice(size)
-    reference = lattice.hamiltonian(reference_potential(lattice))
-    # The targets take numpy arrays (they convert them); their fields are annotated Array.
-    if name == "density":
-        probe = DensityTarget(density=np.zeros(1), particles=particles)  # pyright: ignore[reportArgumentType]
-        target = DensityTarget(density=probe.observe(reference), particles=particles)
-        return lattice, target, "onsite", np.zeros(lattice.num_sites)
-    if name == "thermal":
-        probe = ThermalDensityTarget(density=np.zeros(1), beta=beta)  # pyright: ignore[reportArgumentType]
-        target = ThermalDensityTarget(density=probe.observe(reference), beta=beta)
-        return lattice, target, "onsite", np.zeros(lattice.num_sites)
-    # the clean lattice with hopping 0.8: levels -3.2 and -1.6 (four times) are the target
-    levels = np.linalg.eigvalsh(np.asarray(lattice.hamiltonian(0.0, 0.8)))[:5]
-    start = 0.3 * np.random.default_rng(seed).normal(size=lattice.num_sites)
-    return lattice, SpectrumTarget(levels=levels), "both", start  # pyright: ignore[reportArgumentType]
 
 
 def _degeneracy_report(h) -> str:
@@ -135,10 +103,11 @@ def run(args) -> int:
     enable_x64()
     import numpy as np
 
-    from diffsci.physics import engineer_lattice
+    from diffsci import plot
+    from diffsci.physics import engineer_lattice, lattice_engineering_problem
 
     out = output_dir(args.out)
-    lattice, target, fit, start = build_problem(
+    lattice, target, fit, start = lattice_engineering_problem(
         args.target, args.size, args.particles, args.beta, args.seed
     )
     h0 = lattice.hamiltonian(start)
@@ -180,30 +149,10 @@ def run(args) -> int:
         f"done in {elapsed:.1f} s: achieved loss {float(result.losses[-1]):.3e}, "
         f"max |achieved - target| {deviation:.3e}"
     )
-    path = out / f"engineer_lattice_{args.target}.png"
-    plot_lattice_engineering(result, path, pyplot(), title=f"{args.target}: target vs achieved")
+    path = plot.lattice_engineering(
+        result,
+        out / f"engineer_lattice_{args.target}.png",
+        title=f"{args.target}: target vs achieved",
+    )
     print(f"figure: {path}")
     return 0
-
-
-def plot_lattice_engineering(result, path, plt, *, title: str = ""):
-    """A figure of a `diffsci.physics.LatticeEngineeringResult` in two panels: the loss per step,
-    and target vs achieved (and initial) per entry."""
-    import numpy as np
-
-    fig, (ax_loss, ax_fit) = plt.subplots(1, 2, figsize=(10, 3.8))
-    losses = np.asarray(result.losses)
-    ax_loss.semilogy(np.arange(len(losses)), np.maximum(losses, 1e-300))
-    ax_loss.set_xlabel("Adam step")
-    ax_loss.set_ylabel("loss")
-    ax_loss.set_title("loss")
-    index = np.arange(len(result.target))
-    ax_fit.plot(index, np.asarray(result.initial), "x", color="0.6", label="initial")
-    ax_fit.plot(index, np.asarray(result.target), "o", mfc="none", ms=9, label="target")
-    ax_fit.plot(index, np.asarray(result.achieved), ".", ms=7, label="achieved")
-    ax_fit.set_xlabel("entry (site or level)")
-    ax_fit.legend()
-    ax_fit.set_title(title or "target vs achieved")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -159,7 +159,7 @@ def _float_leaf(x, who):
 # Lorenz
 # --------------------------------------------------------------------------------------------
 
-#: The classical parameters (sigma, rho, beta) = (10, 28, 8/3).
+#: The classical parameters (sigma, rho, beta) = (10, 28, 8/3) of the Lorenz system.
 LORENZ_CLASSIC = (10.0, 28.0, 8.0 / 3.0)
 
 #: Largest Lyapunov exponent of the Lorenz system at the classical parameters, 0.9056, from
@@ -327,14 +327,34 @@ def lorenz_fit_problem(
 def polynomial_potential(q, theta):
     r"""$V_\theta(q) = \sum_{k=1}^{K} \theta_k\, q^{2k} / (2k)!$, an even polynomial potential
     scaled like a Taylor series (the pendulum's $1 - \cos q$ is
-    $\theta = (1, -1, 1, -1, \dots)$)."""
+    $\theta = (1, -1, 1, -1, \dots)$); the model of `hamiltonian_inverse_problem`.
+
+    **Arguments:**
+
+    - `q`: the position, a scalar.
+    - `theta`: the coefficients $\theta_1, \dots, \theta_K$, shape `(K,)`.
+
+    **Returns:** $V_\theta(q)$, a scalar.
+
+    Checked at trace time: `q` a real scalar, `theta` a 1-D real array (integers promoted)."""
+    q = float_array(q, "q", "polynomial_potential", ndim=0)
+    theta = float_array(theta, "theta", "polynomial_potential", ndim=1)
     k = jnp.arange(1, theta.shape[0] + 1)
     factorials = jnp.exp(jax.scipy.special.gammaln(2 * k + 1.0))
     return jnp.sum(theta * q ** (2 * k) / factorials)
 
 
 def pendulum_potential(q):
-    r"""$V(q) = 1 - \cos q$ (pendulum, unit mass and frequency)."""
+    r"""$V(q) = 1 - \cos q$ (pendulum, unit mass and frequency), elementwise.
+
+    **Arguments:**
+
+    - `q`: positions, any shape.
+
+    **Returns:** $V(q)$, of the shape of `q`.
+
+    Checked at trace time: `q` a real array (integers promoted)."""
+    q = float_array(q, "q", "pendulum_potential")
     return 1.0 - jnp.cos(q)
 
 
@@ -452,7 +472,22 @@ def sir_fit_problem(
 
 
 def solve_sir(log_rates, ts, *, dt: float = 0.25):
-    """SIR trajectory (S, I, R) at `ts` from one infected in a thousand."""
+    r"""The SIR trajectory (S, I, R) at the times `ts` from one infected in a thousand,
+    $(S, I, R)(0) = (0.999, 0.001, 0)$, of the field `sir` (`ReversibleHeun`, fixed steps).
+
+    **Arguments:**
+
+    - `log_rates`: $(\ln \beta, \ln \gamma)$, shape `(2,)`.
+    - `ts`: the output times, increasing, shape `(n,)`.
+    - `dt`: the integration step.
+
+    **Returns:** the states at `ts`, shape `(n, 3)`.
+
+    Checked: `log_rates` of shape `(2,)`, `ts` a 1-D real array, `dt` a finite number $> 0$."""
+    who = "solve_sir"
+    log_rates = float_array(log_rates, "log_rates", who, shape=(2,))
+    float_array(ts, "ts", who, ndim=1)
+    dt = real_number(dt, "dt", who, minimum=0.0)
     return ode.odeint(
         sir,
         jnp.array([0.999, 0.001, 0.0]),

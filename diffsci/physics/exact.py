@@ -1,6 +1,7 @@
 """Exact and published references: Onsager's and Yang's closed forms, Kaufman's finite lattice,
 exact enumeration of small Ising systems, the free-fermion transverse-field Ising chain, and
-published constants (each with its citation).
+published constants (each with its citation); `onsager_curves` tabulates Onsager's ln Z,
+energy and specific heat at given temperatures.
 
 Each name is also `diffsci.physics.<name>` (the flat namespace of earlier releases, kept for
 one release); new code imports from here.
@@ -19,6 +20,7 @@ from ._onsager import onsager_energy as onsager_energy
 from ._onsager import onsager_log_z as onsager_log_z
 from ._onsager import onsager_specific_heat as onsager_specific_heat
 from ._onsager import yang_magnetization as yang_magnetization
+from ._studies import onsager_curves as onsager_curves
 from ._tfim_exact import TFIMExact as TFIMExact
 from ._tfim_exact import tfim_exact as tfim_exact
 
@@ -38,4 +40,5 @@ __all__ = [
     "HEISENBERG_QMC_ENERGY",
     "HEISENBERG_IPEPS_REFERENCE",
     "published_ipeps_tensor",
+    "onsager_curves",
 ]

@@ -1,6 +1,8 @@
 """Markov-chain Monte Carlo: the samplers, the chunked and resumable driver `sample`,
 latent-space HMC through a flow, and the statistics of a chain (autocorrelation times, binning
-error bars, effective sample size).
+error bars, effective sample size); and the studies built on them: HMC of the Coulomb gas
+(`coulomb_sampling_study`) and Metropolis against Wolff on the Ising model
+(`ising_sampling_study`).
 
 Each name is also `diffsci.physics.<name>` (the flat namespace of earlier releases, kept for
 one release); new code imports from here.
@@ -23,6 +25,8 @@ from ._stats import autocorrelation_time as autocorrelation_time
 from ._stats import binning_error as binning_error
 from ._stats import effective_sample_size as effective_sample_size
 from ._stats import integrated_autocorr_time as integrated_autocorr_time
+from ._studies import coulomb_sampling_study as coulomb_sampling_study
+from ._studies import ising_sampling_study as ising_sampling_study
 
 __all__ = [
     "sample",
@@ -42,4 +46,6 @@ __all__ = [
     "effective_sample_size",
     "binning_error",
     "BinningResult",
+    "coulomb_sampling_study",
+    "ising_sampling_study",
 ]

@@ -4,14 +4,16 @@ renormalization groups (TRG, HOTRG) for 2D classical lattice models, differentia
 - `contract`, `contraction_path`, `ContractionPath`: contract a network given as einsum
   subscripts or named legs; optimizers `OptEinsum` (default) and `Cotengra`.
 - `trg`, `hotrg`: ln Z per site of a translation-invariant 2D network from its local tensor
-  `T[x, x', y, y']` (left, right, down, up).
+  `T[x, x', y, y']` (left, right, down, up); `trg(..., svd="jax")` splits with JAX's own SVD
+  rule (the stock alternative, for comparisons).
 - `lattice_tensor`, `ising_tensor`, `potts_tensor`: local tensors of classical spin models.
 - `ising_log_z`: ln Z per site of the 2D Ising model, differentiable in β and h.
 - `truncation_info`, `TruncationInfo`: the kept rank of every TRG/HOTRG truncation (a cut never
   splits a degenerate multiplet, so χ is an upper bound).
 - `ctmrg`, `ctmrg_log_z`, `CTMRGEnv`, `CTMRGResult`: the C4v symmetric corner transfer matrix
   environment of a 2D network, differentiated through its fixed point (its status is a member of
-  `diffsci.utils.RESULTS`; `CTMRGResults` is that enumeration's earlier name).
+  `diffsci.utils.RESULTS`; `CTMRGResults` is that enumeration's earlier name); `ctmrg_unrolled`,
+  plain steps differentiated by unrolling (the stock alternative, for comparisons).
 - `ipeps_energy`, `optimize_ipeps`, `two_site_rdm`, `one_site_rdm`, `double_layer`,
   `symmetrize_c4v`: single-site C4v iPEPS on the square lattice (energies from CTMRG).
 """
@@ -27,6 +29,7 @@ from ._ctmrg import CTMRGResult as CTMRGResult
 from ._ctmrg import CTMRGResults as CTMRGResults
 from ._ctmrg import ctmrg as ctmrg
 from ._ctmrg import ctmrg_log_z as ctmrg_log_z
+from ._ctmrg import ctmrg_unrolled as ctmrg_unrolled
 from ._hotrg import hotrg as hotrg
 from ._ipeps import double_layer as double_layer
 from ._ipeps import ipeps_energy as ipeps_energy

@@ -27,7 +27,7 @@ from diffsci.linalg import MaskDegeneracies, inverse_differences
 from .._internal._c4v import C4V_LEGS as _C4V  # C4v on the legs (u, l, d, r)
 from .._internal._primitive import jvp_primitive
 from .._internal._results import RESULTS, raise_if_failed
-from .._internal._validate import fail, float_array
+from .._internal._validate import fail, float_array, static_int
 from ._common import check_multiplet_rtol, multiplet_cut, relative_asymmetry
 
 # Multiplets of the enlarged corner's spectrum are told apart at 1e-6 of its largest |eigenvalue|:
@@ -42,7 +42,7 @@ def _check_multiplet_rtol(value, who="ctmrg"):
     return CTMRG_MULTIPLET_RTOL if value is None else check_multiplet_rtol(who, value)
 
 
-__all__ = ["CTMRGEnv", "CTMRGResult", "CTMRGResults", "ctmrg", "ctmrg_log_z"]
+__all__ = ["CTMRGEnv", "CTMRGResult", "CTMRGResults", "ctmrg", "ctmrg_log_z", "ctmrg_unrolled"]
 
 
 # The codes of `CTMRGResult.result` are members of `diffsci.utils.RESULTS`; `CTMRGResults` is
@@ -655,6 +655,49 @@ def ctmrg(
         symmetry_rtol=symmetry_rtol,
         multiplet_rtol=multiplet_rtol,
     )
+
+
+def ctmrg_unrolled(
+    a: Float[ArrayLike, "d d d d"],
+    chi: int,
+    steps: int,
+    *,
+    multiplet_rtol: float | None = None,
+) -> CTMRGEnv:
+    r"""The environment after a fixed number of plain CTMRG steps, differentiated by unrolling:
+    the stock alternative to [`diffsci.tn.ctmrg`][], whose derivative comes from the fixed-point
+    equation.
+
+    From the default start of `ctmrg` (a vector of ones on every outer leg, grown without
+    truncation to χ) it takes `steps` steps of the same C4v update (the same truncation, never
+    splitting a multiplet), with no convergence test and no gauge fixing; `jax.grad` then
+    differentiates through every step, with memory growing with `steps`. benchmarks/tn.py
+    compares its gradient and time with those of the fixed point.
+
+    **Arguments:**
+
+    - `a`: the C4v symmetric site tensor `a[u, l, d, r]`, as for `ctmrg`.
+    - `chi`: the bond dimension χ of the environment, an integer ≥ 1.
+    - `steps`: the steps at bond dimension χ, an integer ≥ 0.
+    - `multiplet_rtol`: as for `ctmrg` (default 1e-6).
+
+    **Returns:**
+
+    A [`diffsci.tn.CTMRGEnv`][], not normalized beyond what each step does.
+
+    **Checks:** at trace time the rank and shape of `a` (an integer or boolean tensor is
+    promoted to the default float; complex, float16 and bfloat16 are refused), `chi`, `steps`
+    and `multiplet_rtol`. Nothing checks convergence: use `ctmrg` for an environment.
+    """
+    who = "ctmrg_unrolled"
+    a = _check_tensor(a, who)
+    chi = _check_positive_int(chi, "chi", who)
+    steps = static_int(steps, "steps", who, minimum=0)
+    rtol = _check_multiplet_rtol(multiplet_rtol, who)
+    corner, edge = _initial_env(a, chi, rtol)
+    for _ in range(steps):
+        corner, edge, _ = _step(a, corner, edge, chi, rtol)
+    return CTMRGEnv(corner, edge)
 
 
 @eqx.filter_jit

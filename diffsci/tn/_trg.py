@@ -7,6 +7,7 @@ import functools
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from diffsci._internal._validate import choice
 from diffsci.linalg import svd, truncated_svd
 
 from ._common import (
@@ -34,9 +35,23 @@ def _root(s, keep):
     return keep, jnp.where(keep, jnp.sqrt(jnp.where(keep, s, 1.0)), 0.0)
 
 
-def _split(matrix, chi, rows, cols, rtol):
+def _jax_svd(matrix):
+    return jnp.linalg.svd(matrix, full_matrices=False)
+
+
+def _jax_truncated_svd(matrix, k):
+    u, s, vh = jnp.linalg.svd(matrix, full_matrices=False)
+    return u[:, :k], s[:k], vh[:k]
+
+
+# The SVDs of `trg(..., svd=...)`: (full, truncated to k triplets).
+_SVDS = {"diffsci": (svd, truncated_svd), "jax": (_jax_svd, _jax_truncated_svd)}
+
+
+def _split(matrix, chi, rows, cols, rtol, svds=_SVDS["diffsci"]):
     """Rank-(at most χ) split `matrix ≈ a @ b.T` with a, b = U sqrt(S), V sqrt(S), reshaped to
     3 legs, never splitting a multiplet of singular values; and the `Cut` it made."""
+    svd, truncated_svd = svds
     p = min(matrix.shape)
     if chi < p:
         # One more triplet than kept: the cut compares the last kept value with the first
@@ -55,14 +70,14 @@ def _split(matrix, chi, rows, cols, rtol):
     return a, b, cut
 
 
-def _trg_step(tensor, chi, rtol):
+def _trg_step(tensor, chi, rtol, svds=_SVDS["diffsci"]):
     dx, _, dy, _ = tensor.shape
     shape = (dx, dy)
     # Sublattice A: (right, up) | (left, down);  sublattice B: (left, up) | (right, down).
     a_matrix = tensor.transpose(1, 3, 0, 2).reshape(dx * dy, dx * dy)
     b_matrix = tensor.transpose(0, 3, 1, 2).reshape(dx * dy, dx * dy)
-    p, q, cut_a = _split(a_matrix, chi, shape, shape, rtol)
-    r, s, cut_b = _split(b_matrix, chi, shape, shape, rtol)
+    p, q, cut_a = _split(a_matrix, chi, shape, shape, rtol, svds)
+    r, s, cut_b = _split(b_matrix, chi, shape, shape, rtol, svds)
     # Around a plaquette: P of the A site at its lower left, R of the B site at its lower right,
     # Q of the A site at its upper right, S of the B site at its upper left. The new lattice is
     # the old one rotated by 45 degrees: left = P's bond, right = Q's, down = R's, up = S's.
@@ -76,6 +91,7 @@ def trg(
     *,
     checkpoint: bool = True,
     multiplet_rtol: float | None = None,
+    svd: str = "diffsci",
 ) -> Float[Array, ""]:
     r"""ln Z per site of a translation-invariant 2D network by the tensor renormalization group.
 
@@ -118,12 +134,16 @@ def trg(
       multiplet at the cut; `None` means `1e-10` (see the docs page on tensor networks for the
       measurements behind it). It is never taken below the degeneracy tolerance of
       `diffsci.linalg` ($100\sqrt n\,\epsilon$ of the dtype), which matters in float32.
+    - `svd`: the SVD of the splits and its derivative rule: `"diffsci"` (the default,
+      `diffsci.linalg.svd` and `truncated_svd`) or `"jax"` (`jnp.linalg.svd`, JAX's own rule,
+      the stock alternative that benchmarks/tn.py compares with: the same forward pass, but its
+      gradient is NaN on the degenerate singular values of a symmetric model, at $T_c$ say).
 
     **Returns:**
 
     ln Z / N, a scalar of the tensor's dtype.
 
-    **Checks:** at trace time the rank and shape of `tensor`, `chi`, `steps` (`ValueError`);
+    **Checks:** at trace time the rank and shape of `tensor`, `chi`, `steps`, `svd` (`ValueError`);
     an integer or boolean `tensor` is promoted to the default float, float16, bfloat16 and
     complex are refused (`TypeError`). At run time (`equinox.error_if`, eagerly and under `jit`):
     NaN or infinite entries, a zero tensor, and a partition function $Z \le 0$ (the sign of the
@@ -145,6 +165,7 @@ def trg(
     """
     tensor = check_rg_arguments("trg", tensor, chi, steps)
     rtol = check_multiplet_rtol("trg", multiplet_rtol)
+    svds = _SVDS[choice(svd, "svd", "trg", tuple(_SVDS))]
     tensor = check_tensor_values("trg", tensor)
-    step = functools.partial(_trg_step, chi=int(chi), rtol=rtol)
+    step = functools.partial(_trg_step, chi=int(chi), rtol=rtol, svds=svds)
     return run_rg(step, tensor, int(steps), checkpoint, who="trg")[0]

@@ -25,12 +25,23 @@ from . import (
     _ode,
     _physics_models,
     _physics_stat,
+    _physics_studies,
     _testing,
     _tn,
     _utils,
 )
 
-_MODULES = (_linalg, _ode, _tn, _flows, _physics_stat, _physics_models, _utils, _testing)
+_MODULES = (
+    _linalg,
+    _ode,
+    _tn,
+    _flows,
+    _physics_stat,
+    _physics_models,
+    _physics_studies,
+    _utils,
+    _testing,
+)
 ROWS = [row for m in _MODULES for row in m.ROWS]
 
 

@@ -761,6 +761,24 @@ def _physics_entries():
         s = dphys.sir(0.0, jnp.array([0.9, 0.08, 0.02]), jnp.array([t, -2.0]))
         return jnp.sum(lor * jnp.array([1.0, 0.5, 0.2])) + jnp.sum(s * jnp.array([1.0, 3.0, 2.0]))
 
+    def fit_helpers(t):
+        # V_theta(t) with theta = (1, t): t^2/2 + t^5/24; 1 - cos t; and an SIR trajectory
+        poly = dphys.polynomial_potential(t, jnp.stack([jnp.ones_like(t), t]))
+        curve = dphys.solve_sir(jnp.stack([t - 0.7, jnp.asarray(-2.3)]), np.linspace(0.0, 2.0, 3))
+        return (
+            poly + dphys.pendulum_potential(t) + jnp.sum(curve[:, 1] * jnp.array([1.0, 3.0, 2.0]))
+        )
+
+    def fit_helpers_reference(t):
+        curve = dphys.solve_sir(jnp.stack([t - 0.7, jnp.asarray(-2.3)]), np.linspace(0.0, 2.0, 3))
+        return (
+            t**2 / 2
+            + t**5 / 24
+            + 1
+            - jnp.cos(t)
+            + jnp.sum(curve[:, 1] * jnp.array([1.0, 3.0, 2.0]))
+        )
+
     @functools.cache
     def fit_losses():  # each problem integrates its data once
         return (
@@ -902,6 +920,17 @@ def _physics_entries():
             fields,
             theta=0.4,
             fd_reference=True,
+            rtol=1e-7,
+            heavy=True,
+            eager=False,
+        ),
+        # the helpers of the fits: closed forms for the potentials; the SIR trajectory (an
+        # odeint with the direct adjoint, whose own rows check it) against finite differences
+        Entry(
+            "physics.polynomial_potential+pendulum_potential+solve_sir",
+            {"array": fit_helpers},
+            fit_helpers_reference,
+            theta=0.4,
             rtol=1e-7,
             heavy=True,
             eager=False,

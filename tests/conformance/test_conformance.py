@@ -283,6 +283,7 @@ _NOT_ENTRY_POINTS = {
         "contraction_path": "path search (integers)",
         "truncation_info": "diagnostic",
         "optimize_ipeps": "optimizer (its gradient is ipeps_energy's)",
+        "ctmrg_unrolled": "the stock alternative to ctmrg's fixed-point derivative (benchmarks)",
     },
     "flows": {
         "AbstractDivergence": "option",
@@ -358,6 +359,29 @@ _NOT_ENTRY_POINTS = {
                 "van_train",
             )
         },
+        **{
+            n: "study (a driver that reports; its gradients are those of the rows it calls)"
+            for n in (
+                "coulomb_ground_state_study",
+                "coulomb_sampling_study",
+                "flow_study",
+                "flow_study_report",
+                "ising_rg_thermodynamics",
+                "ising_sampling_study",
+            )
+        },
+        **{
+            n: "builder of a study's problem or a table of numbers (NumPy, not differentiated)"
+            for n in (
+                "coulomb_shells",
+                "flow_target",
+                "lattice_engineering_problem",
+                "onsager_curves",
+                "stripe_potential",
+            )
+        },
+        "FLOW_TARGETS": "names of the targets of flow_target",
+        "LORENZ_CLASSIC": "published or exact constant",
         **{
             n: "constructor without a continuous argument"
             for n in (

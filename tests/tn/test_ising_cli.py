@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from diffsci.cli._cmd_ising import exact_curves, thermodynamics
 from diffsci.cli._main import main
+from diffsci.physics import ising_rg_thermodynamics as thermodynamics
+from diffsci.physics import onsager_curves as exact_curves
 from diffsci.utils import CheckpointError, load_checkpoint, save_checkpoint
 
 

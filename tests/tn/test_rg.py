@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import diffsci.tn as tn
-from diffsci.cli._cmd_ising import _sweep_point
+from diffsci.physics._studies import _sweep_point
 from diffsci.testing import check_grads
 
 from . import onsager

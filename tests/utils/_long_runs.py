@@ -130,7 +130,7 @@ def _runner(kind):
             checkpoint_every=1,
         )
     if kind == "ising_sweep":
-        from diffsci.cli._cmd_ising import thermodynamics
+        from diffsci.physics import ising_rg_thermodynamics as thermodynamics
 
         temps = np.linspace(1.8, 3.2, chunks)
         return lambda ckpt: thermodynamics(
