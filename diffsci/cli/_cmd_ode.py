@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from diffsci.cli._common import add_output_argument, enable_x64, output_dir
+from diffsci.cli._common import add_output_argument, enable_x64, fresh_log, output_dir
 
 NAME = "ode"
 HELP = "fit ODE models (Lorenz, Hamiltonian potential, SIR) through exact reversible adjoints"
@@ -75,6 +75,7 @@ def _run_lorenz(args, path):
         learning_rate=0.1,
         report=_report("lorenz fit"),
         report_every=25,
+        log=fresh_log(path.with_suffix(".log.jsonl")),
     )
     theta = np.asarray(fit.params)
     print(f"fitted (sigma, rho, beta) = {theta.round(5).tolist()}; true (10, 28, 8/3)")
@@ -121,6 +122,7 @@ def _run_hamiltonian(args, path):
         learning_rate=0.05,
         report=_report("potential fit"),
         report_every=25,
+        log=fresh_log(path.with_suffix(".log.jsonl")),
     )
     print(
         f"learned Taylor coefficients {np.asarray(fit.params).round(4).tolist()} "
@@ -149,6 +151,7 @@ def _run_sir(args, path):
         learning_rate=0.05,
         report=_report("SIR fit"),
         report_every=25,
+        log=fresh_log(path.with_suffix(".log.jsonl")),
     )
     beta, gamma = np.exp(np.asarray(fit.params))
     print(f"fitted beta = {beta:.4f}, gamma = {gamma:.4f} (true 0.5, 0.1)")

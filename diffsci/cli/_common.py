@@ -24,3 +24,9 @@ def output_dir(path: str) -> Path:
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def fresh_log(path: Path) -> Path:
+    """The JSON-lines log of a run that does not resume (its earlier log is removed first)."""
+    path.unlink(missing_ok=True)
+    return path

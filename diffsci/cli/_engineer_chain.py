@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from ._common import add_output_argument, enable_x64, output_dir
+from ._common import add_output_argument, enable_x64, fresh_log, output_dir
 
 HELP = "fit the couplings of a 2^L-state spin chain so its ground state has a target profile"
 
@@ -60,6 +60,7 @@ def run(args) -> int:
         learning_rate=args.lr,
         periodic=args.periodic,
         print_every=args.print_every,
+        log=fresh_log(out / "engineer_chain.log.jsonl"),
     )
     elapsed = time.perf_counter() - t0
     dev = float(np.max(np.abs(np.asarray(result.profile) - target)))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 
-from ._common import add_output_argument, enable_x64, output_dir
+from ._common import add_output_argument, enable_x64, fresh_log, output_dir
 
 HELP = "fit the potentials of a tight-binding lattice so a gauge-invariant target is met"
 
@@ -140,6 +140,7 @@ def run(args) -> int:
         steps=args.steps,
         learning_rate=args.lr,
         print_every=args.print_every,
+        log=fresh_log(out / f"engineer_lattice_{args.target}.log.jsonl"),
     )
     elapsed = time.perf_counter() - t0
     h = lattice.hamiltonian(result.onsite, result.hopping)

@@ -480,6 +480,7 @@ def drive(
     progress: bool | ProgressBar = False,
     desc: str = "",
     postfix: Callable[[Any, Any], dict] | None = None,
+    max_retries: int = 100,
     caller: str = "drive",
 ) -> RunResult:
     """The one driver of diffsci's long runs: steps, an accept/reject hook, stop rules,
@@ -536,15 +537,18 @@ def drive(
     - `progress`: `True` for a text progress bar on stderr, or a `ProgressBar` to update.
     - `desc`: the progress bar's label.
     - `postfix`: optional `(state, record) -> dict` of values shown after the bar.
+    - `max_retries`: rejections in a row after which the run stops (`result`
+      `max_steps_reached`, the message says so): a hook that rejects the same step for ever
+      ends instead of hanging.
     - `caller`: the name that errors of the run report (a library function running on the
       driver passes its own, so that a refused resume names the function the user called).
 
     **Returns:** a [`diffsci.utils.RunResult`][].
 
     Checks: `step`, `accept`, `stop`, `postfix` and every callback callable, `num_steps` an
-    integer >= 0, `checkpoint_every` an integer >= 1, `checkpoint_dir` a path or `None`,
-    `metadata` a dict or `None`, `log` a path, `False` or `None`, `progress` a bool or a
-    `ProgressBar`, `desc` a string, `chunked` a bool.
+    integer >= 0, `checkpoint_every` and `max_retries` integers >= 1, `checkpoint_dir` a path
+    or `None`, `metadata` a dict or `None`, `log` a path, `False` or `None`, `progress` a bool
+    or a `ProgressBar`, `desc` a string, `chunked` a bool.
     """
     if not isinstance(caller, str):
         fail("drive", "caller", "to be a string (a function name)", caller, TypeError)
@@ -553,6 +557,7 @@ def drive(
         fail(who, "step", "to be callable as step(state, index)", step, TypeError)
     num_steps = static_int(num_steps, "num_steps", who, minimum=0)
     checkpoint_every = static_int(checkpoint_every, "checkpoint_every", who, minimum=1)
+    max_retries = static_int(max_retries, "max_retries", who, minimum=1)
     for name, f, how in (
         ("accept", accept, "accept(run, new_state, record)"),
         ("stop", stop, "stop(run)"),
@@ -667,6 +672,13 @@ def drive(
                     run.state = verdict.state
                 if logger is not None:
                     logger.rejected(run, record)
+                if run.rejected_in_a_row >= max_retries:
+                    result = RESULTS.max_steps_reached
+                    message = (
+                        f"{run.rejected_in_a_row} steps in a row were rejected (max_retries); "
+                        "the accept hook refuses every retry from this state"
+                    )
+                    break
                 continue
             if isinstance(verdict, Stop) and not verdict.accept:
                 result, message = verdict.result, verdict.message

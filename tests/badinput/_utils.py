@@ -345,6 +345,13 @@ ROWS: list[Bad] = [
     ),
     Bad(
         "utils.drive",
+        "max_retries 0",
+        lambda: du.drive(_step, 0, num_steps=1, max_retries=0),
+        match="`max_retries`",
+        jit=False,
+    ),
+    Bad(
+        "utils.drive",
         "log True",
         lambda: du.drive(_step, 0, num_steps=1, log=True),
         raises=TypeError,

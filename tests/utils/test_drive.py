@@ -191,3 +191,9 @@ def test_print_every_prints_the_first_every_nth_and_last_step(capsys):
     lines = capsys.readouterr().out.splitlines()
     _, losses = _by_hand(3.0, 7)
     assert lines == [f"step {i} loss {losses[i]:.4f}" for i in (0, 3, 6)]
+
+
+def test_a_hook_that_rejects_for_ever_ends_the_run():
+    out = drive(_halve, 3.0, num_steps=5, accept=lambda run, s, r: Reject(), max_retries=7)
+    assert out.result == RESULTS.max_steps_reached and "7 steps in a row" in out.message
+    assert out.stats["rejected"] == 7 and out.stats["steps"] == 0

@@ -19,6 +19,9 @@ def test_the_long_runs_page_example_runs_and_resumes(tmp_path, monkeypatch):
     out = scope["out"]
     assert out.result == RESULTS.successful and out.message == "loss below 1e-8"
     np.testing.assert_allclose(np.asarray(out.state[0]), 3.0, atol=1e-4)
+    # the first step (rate 1.5 overshoots: the error times -2) was rejected and retried at 0.75
+    assert out.stats["rejected"] == 1 and out.history["rate"][0] == 0.75
+    assert np.all(np.diff(out.history["loss"]) < 0)
     rows = [json.loads(line) for line in open("runs/fit/log.jsonl")]
     assert rows[0]["event"] == "start" and rows[-1]["result"] == "successful"
     # the same call again resumes from the final checkpoint and stops at once
