@@ -41,6 +41,8 @@ class EigshResult(eqx.Module):
       $\\|H\\|$; the iteration itself stops at `tol` by the Lanczos estimate of the residuals,
       the factor 10 absorbs rounding in the direct one), `max_steps_reached` otherwise.
     - `converged` (a property): `result == RESULTS.successful`, a boolean array.
+    - `stats` (a property): `{"iterations": ..., "residual_norms": ...}`, the counts every
+      result record of diffsci carries under that name.
     """
 
     eigenvalues: Float[Array, " k"]
@@ -52,6 +54,10 @@ class EigshResult(eqx.Module):
     @property
     def converged(self) -> Bool[Array, ""]:
         return self.result == RESULTS.successful
+
+    @property
+    def stats(self) -> dict:
+        return {"iterations": self.iterations, "residual_norms": self.residual_norms}
 
 
 # ------------------------------------------------------------------------------------------------

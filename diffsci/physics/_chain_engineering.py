@@ -61,7 +61,10 @@ class ChainEngineeringResult(eqx.Module):
     """The outcome of `engineer_tfim_profile`.
 
     **Fields:** `couplings` $J_b$ `(L-1,)`, `fields` $h_i$ `(L,)`, `profile` the achieved
-    $\\langle\\sigma^x_i\\rangle$, `target`, `losses` per step, `energy` the final $E_0$.
+    $\\langle\\sigma^x_i\\rangle$, `target`, `losses` per step, `energy` the final $E_0$,
+    `result` (a [`diffsci.utils.RESULTS`][] member: `max_steps_reached` after all steps,
+    `successful` when a callback stopped the run) and `stats` (the driver's counts, see
+    [`diffsci.utils.RunResult`][]).
     """
 
     couplings: Float[Array, " nb"]

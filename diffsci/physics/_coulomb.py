@@ -157,6 +157,8 @@ class CoulombGroundState(eqx.Module):
       `successful`, `nonlinear_max_steps_reached`, `nonfinite`, ...).
     - `steps`: the number of minimizer steps each start took, shape `(starts,)`.
     - `converged` (a property): `result == RESULTS.successful`, shape `(starts,)`.
+    - `stats` (a property): `{"steps": ...}`, the counts every result record of diffsci carries
+      under that name.
     """
 
     energy: Float[Array, ""]
@@ -169,6 +171,10 @@ class CoulombGroundState(eqx.Module):
     @property
     def converged(self) -> Bool[Array, " starts"]:
         return self.result == RESULTS.successful
+
+    @property
+    def stats(self) -> dict:
+        return {"steps": self.steps}
 
 
 def coulomb_hessian_eigenvalues(x: Float[Array, "n d"]) -> Float[Array, " nd"]:

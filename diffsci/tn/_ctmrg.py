@@ -128,12 +128,18 @@ class CTMRGResult(eqx.Module):
       (not converged to `tol` within `max_steps`), `not_c4v_symmetric` (the tensor differs from
       its C4v symmetrization by more than `symmetry_rtol`) or `nonfinite` (NaN or infinity in
       the tensor or the environment). Test it with `result == RESULTS.successful`.
+    - `stats` (a property): `{"steps": ..., "error": ...}`, the counts every result record of
+      diffsci carries under that name.
     """
 
     env: CTMRGEnv
     steps: Int[Array, ""]
     error: Float[Array, ""]
     result: RESULTS
+
+    @property
+    def stats(self) -> dict:
+        return {"steps": self.steps, "error": self.error}
 
 
 class _Options(NamedTuple):
