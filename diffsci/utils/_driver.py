@@ -594,7 +594,6 @@ def drive(
     run = Run(state, num_steps, history)
     directory = None if checkpoint_dir is None else Path(checkpoint_dir)
     saved_files: list[int] = []  # first rows of the record files written so far
-    saved_rows = 0
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
         if checkpoint_exists(directory / _STATE):
@@ -658,6 +657,8 @@ def drive(
         while True:
             verdict = stop(run) if stop is not None else None
             if verdict is not None:
+                if not isinstance(verdict, Stop):
+                    fail(who, "stop", "to return a Stop or None", verdict, TypeError)
                 result, message = verdict.result, verdict.message
                 break
             if run.step >= num_steps:

@@ -345,6 +345,14 @@ ROWS: list[Bad] = [
     ),
     Bad(
         "utils.drive",
+        "stop rule returns a bool",
+        lambda: du.drive(_step, 0, num_steps=1, stop=lambda run: True),
+        raises=TypeError,
+        match="`stop`",
+        jit=False,
+    ),
+    Bad(
+        "utils.drive",
         "max_retries 0",
         lambda: du.drive(_step, 0, num_steps=1, max_retries=0),
         match="`max_retries`",
