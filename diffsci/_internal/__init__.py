@@ -7,6 +7,7 @@ here, never from that subpackage's `_private` modules.
 - `_validate`: the checks of user input, and the one form of their messages.
 - `_primitive`: `jvp_primitive`, a JAX primitive with its own JVP rule (the decompositions of
   `linalg` and the split eigensolver of `tn`'s CTMRG).
+- `_solvers`: `NaNOnFailure`, a lineax solver whose failed solve gives NaN instead of raising.
 - `_c4v`: the point group C4v of the square lattice as permutations of a site tensor's axes
   (`tn`'s iPEPS, `physics`' published iPEPS states).
 """

@@ -27,6 +27,7 @@ from diffsci.linalg import MaskDegeneracies, inverse_differences
 from .._internal._c4v import C4V_LEGS as _C4V  # C4v on the legs (u, l, d, r)
 from .._internal._primitive import jvp_primitive
 from .._internal._results import RESULTS, raise_if_failed
+from .._internal._solvers import NaNOnFailure
 from .._internal._validate import fail, float_array, static_int
 from ._common import check_multiplet_rtol, multiplet_cut, relative_asymmetry
 
@@ -387,10 +388,21 @@ def _fixed_point_jvp(opts, primals, tangents):
         return _gauge_fixed_step(x_, a_, *fixed, opts.chi, opts.multiplet_rtol)
 
     _, rhs = jax.jvp(lambda a_: g(x, a_), (a,), (da,))
-    structure = jax.eval_shape(lambda: x)
-    operator = lx.IdentityLinearOperator(structure) - lx.JacobianLinearOperator(g, x, args=a)
-    sol = lx.linear_solve(operator, rhs, opts.solver, throw=opts.throw)
-    d_corner, d_edge = sol.value
+
+    def matvec(v):  # (I - d_x f~) v
+        return jax.tree.map(jnp.subtract, v, jax.jvp(lambda x_: g(x_, a), (x,), (v,))[1])
+
+    # jax.lax.custom_linear_solve owns the transpose (reverse mode) and the derivatives of the
+    # solve (second order); lineax only solves. (lineax's own transpose raises whenever the
+    # transposed solve fails, whatever `throw` says.) Without `throw`, a failed solve, forward
+    # or transposed, gives NaN derivatives.
+    solver = opts.solver if opts.throw else NaNOnFailure(opts.solver)
+
+    def solve(op, b):
+        operator = lx.FunctionLinearOperator(op, jax.eval_shape(lambda: b))
+        return lx.linear_solve(operator, b, solver, throw=opts.throw).value
+
+    d_corner, d_edge = jax.lax.custom_linear_solve(matvec, rhs, solve, solve)
     d_aux = jax.tree.map(_zero_tangent, aux)
     return out, (d_corner, d_edge, d_aux)
 
@@ -614,8 +626,8 @@ def ctmrg(
       outer leg, grown without truncation to χ. In a phase with spontaneously broken symmetry
       the fixed point depends on it.
     - `throw`: raise (through `equinox.error_if`) unless the result is successful; with `False`
-      look at `result`. The tangent linear solve then does not raise either (its transpose, in
-      reverse mode, always does when it fails).
+      look at `result`. The tangent linear solve then does not raise either: when it fails
+      (forward, or transposed in reverse mode) the derivatives are NaN.
     - `solver`: a `lineax` solver for the tangent system (default
       `lineax.GMRES(rtol=tol, atol=tol, restart=10, max_steps=2000)`). lineax's GMRES checks
       convergence only at a restart, after `restart` operator applications, so a short restart

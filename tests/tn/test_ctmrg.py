@@ -254,6 +254,25 @@ def test_result_codes_and_errors():
     assert cut.result == RESULTS.max_steps_reached
 
 
+def test_failed_derivative_solve_is_nan_without_throw_and_raises_with_it():
+    # A GMRES allowed two iterations cannot solve the tangent system near T_c. With
+    # `throw=False` the derivative is NaN in forward and reverse mode (the transposed solve is
+    # diffsci's, not lineax's, which would raise whatever `throw` says); with `throw` both raise.
+    import lineax as lx
+
+    solver = lx.GMRES(rtol=1e-14, atol=1e-14, restart=2, max_steps=2)
+
+    def log_z(beta, throw):
+        return tn.ctmrg_log_z(ising(beta), 8, solver=solver, throw=throw)
+
+    value, slope = jax.jvp(lambda b: log_z(b, False), (0.42,), (1.0,))
+    assert np.isfinite(float(value)) and np.isnan(float(slope))
+    assert np.isnan(float(jax.grad(log_z)(0.42, False)))
+    for derivative in (jax.grad(log_z), lambda b, t: jax.jvp(lambda c: log_z(c, t), (b,), (1.0,))):
+        with pytest.raises(Exception, match="maximum number of solver steps"):
+            jax.block_until_ready(derivative(0.42, True))
+
+
 def test_static_errors():
     a = ising(0.4)
     with pytest.raises(ValueError, match=r"rank-4 .* got shape \(2, 2, 2\)"):
